@@ -1,0 +1,50 @@
+//! Command-line definitions (clap derive). Doc comments are the help text.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// See how Rust uses the stack and the heap: memlab runs small Rust scenarios
+/// under its own recording allocator and shows every heap event with its real
+/// address, size, alignment and the source line that caused it.
+#[derive(Debug, Parser)]
+#[command(name = "memlab", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// When to use colour: auto uses it on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Width of the output in columns, 40 to 400 [default: the terminal's width,
+    /// or 100 when not writing to a terminal].
+    #[arg(long, value_name = "N", global = true,
+          value_parser = clap::value_parser!(u16).range(40..=400))]
+    pub width: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the scenarios memlab can run.
+    List,
+    /// Run one scenario and show its heap events, stack locals and a summary.
+    Trace {
+        /// The scenario to run, e.g. vec-growth (see `memlab list`).
+        scenario: String,
+        /// Output format: tables for people, JSON for tools.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}

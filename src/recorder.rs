@@ -1,0 +1,719 @@
+//! The recording global allocator: memlab's only `unsafe` code.
+//!
+//! [`Recorder`] forwards every `GlobalAlloc` method to [`System`] (`realloc`
+//! included, so in-place growth stays visible) and, when the calling thread is
+//! inside [`record`], appends one [`RawEvent`] per call to that thread's buffer.
+//!
+//! ```text
+//!   thread state        record() starts             record() ends (or f panics)
+//!   ------------        ---------------             ---------------------------
+//!   idle  ──────────▶  buffers = &pool buffer  ──▶  buffers = null, buffer back
+//!   (buffers = null)    RECORDING_THREADS += 1       in the pool, RECORDING_THREADS -= 1
+//!
+//!   inside the allocator, while recording:
+//!     busy == false  → busy = true, capture frames, append event, busy = false
+//!     busy == true   → re-entered (or paused by a probe): forward only
+//! ```
+//!
+//! Rules that keep the allocator path safe (each one a crash a prototype hit):
+//! - it never allocates, locks or prints: buffers are allocated before recording
+//!   starts and only written below their capacity;
+//! - thread-local state is `const`-initialised plain `Cell`s with no destructor,
+//!   read with `try_with`, so it works during thread start-up and exit;
+//! - recording is per thread, so parallel tests never see each other's events;
+//!   one relaxed atomic load is the whole cost when no thread is recording;
+//! - event buffers are pooled and never freed: freeing a large block would raise
+//!   glibc's dynamic mmap threshold and change where later big blocks land.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// memlab's global allocator: `System` plus per-thread recording.
+pub struct Recorder;
+
+/// How many events a recording keeps unless told otherwise.
+pub const DEFAULT_CAPACITY: usize = 1 << 20;
+
+/// Most frames kept per event: enough to reach the scenario from the allocator
+/// in a debug build, where nothing is inlined.
+const MAX_FRAMES: usize = 48;
+/// Distinct call chains a recording can keep (events with a new chain beyond
+/// this get no source line, and are counted).
+const MAX_CHAINS: usize = 1 << 14;
+/// Frame addresses stored across all distinct chains of one recording.
+const MAX_CHAIN_FRAMES: usize = 1 << 17;
+/// Marks an event whose call chain was not captured.
+const NO_CHAIN: u32 = u32::MAX;
+
+/// Threads currently inside [`record`]; zero means the allocator only forwards.
+static RECORDING_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Recording buffers not in use. Only touched outside the allocator path.
+/// Boxed so a buffer keeps its address while the allocator writes through it.
+#[allow(clippy::vec_box)]
+static POOL: Mutex<Vec<Box<Buffers>>> = Mutex::new(Vec::new());
+
+/// Which allocator method produced an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Alloc,
+    AllocZeroed,
+    Realloc,
+    Dealloc,
+}
+
+impl Kind {
+    /// The name used in tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Alloc => "alloc",
+            Kind::AllocZeroed => "alloc_zeroed",
+            Kind::Realloc => "realloc",
+            Kind::Dealloc => "dealloc",
+        }
+    }
+}
+
+/// One allocator call as seen inside the allocator: plain data, no source line
+/// yet (see [`Recording::chain`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawEvent {
+    pub kind: Kind,
+    /// The block's address (for realloc: the new address).
+    pub address: usize,
+    /// Requested size in bytes (for realloc: the new size).
+    pub size: usize,
+    pub align: usize,
+    /// For realloc: the block's address before the call; otherwise 0.
+    pub old_address: usize,
+    /// For realloc: the block's size before the call; otherwise 0.
+    pub old_size: usize,
+    chain: u32,
+}
+
+/// How events are tied to source lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    /// No call chains: the cheapest recording.
+    Off,
+    /// The fastest capture this build supports: a frame-pointer walk when built
+    /// with frame pointers (see build.rs), otherwise `Unwind`.
+    Auto,
+    /// The `backtrace` crate's unwinder (DWARF CFI): slower, needs no frame pointers.
+    Unwind,
+}
+
+/// Settings of one recording.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Events kept; further events are counted as lost.
+    pub capacity: usize,
+    pub lines: Lines,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            capacity: DEFAULT_CAPACITY,
+            lines: Lines::Auto,
+        }
+    }
+}
+
+/// Per-thread recording state: plain `Cell`s, `const`-initialised, no destructor.
+struct ThreadState {
+    /// The active recording's buffers; null when this thread is not recording.
+    buffers: Cell<*mut Buffers>,
+    /// Set while the allocator records (re-entry guard) and while paused.
+    busy: Cell<bool>,
+}
+
+thread_local! {
+    static STATE: ThreadState = const {
+        ThreadState { buffers: Cell::new(ptr::null_mut()), busy: Cell::new(false) }
+    };
+}
+
+/// Storage for one recording, allocated before it starts and reused after.
+struct Buffers {
+    events: Vec<RawEvent>,
+    /// Events kept at most in this recording (≤ `events.capacity()`).
+    limit: usize,
+    lost: u64,
+    lines: Lines,
+    /// Highest stack address a frame walk may read: just above `record`'s frame.
+    stack_top: usize,
+    /// Distinct call chains, as (start, len) into `frames`.
+    chains: Vec<(u32, u32)>,
+    frames: Vec<usize>,
+    /// Open-addressing index over `chains`: chain id + 1, 0 for an empty slot.
+    slots: Vec<u32>,
+    /// Events whose chain did not fit in `chains`/`frames`.
+    unattributed: u64,
+}
+
+impl Buffers {
+    fn new(capacity: usize) -> Box<Buffers> {
+        Box::new(Buffers {
+            events: Vec::with_capacity(capacity),
+            limit: capacity,
+            lost: 0,
+            lines: Lines::Off,
+            stack_top: 0,
+            chains: Vec::with_capacity(MAX_CHAINS),
+            frames: Vec::with_capacity(MAX_CHAIN_FRAMES),
+            slots: vec![0; MAX_CHAINS * 2],
+            unattributed: 0,
+        })
+    }
+
+    fn reset(&mut self, options: Options, stack_top: usize) {
+        self.events.clear();
+        self.limit = options.capacity.min(self.events.capacity());
+        self.lost = 0;
+        self.lines = options.lines;
+        self.stack_top = stack_top;
+        self.chains.clear();
+        self.frames.clear();
+        self.slots.fill(0);
+        self.unattributed = 0;
+    }
+
+    /// Appends an event. Never allocates: writes only below capacity.
+    fn push(&mut self, event: RawEvent) {
+        if self.events.len() < self.limit {
+            self.events.push(event);
+        } else {
+            self.lost += 1;
+        }
+    }
+
+    /// Returns the id of `frames` in the chain table, adding it if new.
+    /// Never allocates: when the table is full the event goes unattributed.
+    fn intern(&mut self, chain: &[usize]) -> u32 {
+        let mask = self.slots.len() - 1;
+        let mut slot = hash(chain) as usize & mask;
+        loop {
+            match self.slots[slot] {
+                0 => {
+                    // Keep the index at most half full so probing stays short.
+                    let full = self.chains.len() >= MAX_CHAINS
+                        || self.frames.len() + chain.len() > self.frames.capacity();
+                    if full {
+                        self.unattributed += 1;
+                        return NO_CHAIN;
+                    }
+                    let id = self.chains.len() as u32;
+                    self.chains
+                        .push((self.frames.len() as u32, chain.len() as u32));
+                    self.frames.extend_from_slice(chain);
+                    self.slots[slot] = id + 1;
+                    return id;
+                }
+                taken => {
+                    let id = taken - 1;
+                    if self.chain(id) == Some(chain) {
+                        return id;
+                    }
+                    slot = (slot + 1) & mask;
+                }
+            }
+        }
+    }
+
+    fn chain(&self, id: u32) -> Option<&[usize]> {
+        let &(start, len) = self.chains.get(id as usize)?;
+        self.frames.get(start as usize..(start + len) as usize)
+    }
+}
+
+/// FxHash-style mixing of a chain of return addresses.
+fn hash(chain: &[usize]) -> u64 {
+    chain.iter().fold(chain.len() as u64, |h, &ip| {
+        (h.rotate_left(5) ^ ip as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+    })
+}
+
+/// The events one thread made while [`record`] ran its closure.
+pub struct Recording<R> {
+    /// The closure's result, or its panic message.
+    pub outcome: Result<R, String>,
+    buffers: Option<Box<Buffers>>,
+}
+
+impl<R> Recording<R> {
+    pub fn events(&self) -> &[RawEvent] {
+        self.buffers.as_ref().map_or(&[], |b| &b.events)
+    }
+
+    /// Events that did not fit in the recording's capacity.
+    pub fn lost(&self) -> u64 {
+        self.buffers.as_ref().map_or(0, |b| b.lost)
+    }
+
+    /// Events whose call chain did not fit in the chain table (no source line).
+    pub fn unattributed(&self) -> u64 {
+        self.buffers.as_ref().map_or(0, |b| b.unattributed)
+    }
+
+    /// The return addresses (innermost first) captured for `event`, if any.
+    pub fn chain(&self, event: &RawEvent) -> Option<&[usize]> {
+        self.buffers.as_ref()?.chain(event.chain)
+    }
+}
+
+impl<R> Drop for Recording<R> {
+    fn drop(&mut self) {
+        if let Some(buffers) = self.buffers.take() {
+            POOL.lock().unwrap_or_else(|e| e.into_inner()).push(buffers);
+        }
+    }
+}
+
+/// Runs `f` and records every heap event this thread makes while it runs.
+///
+/// Events of other threads are never recorded. A panic in `f` ends the
+/// recording cleanly and is returned as `Err(message)` in
+/// [`Recording::outcome`].
+///
+/// # Panics
+/// If called while this thread is already recording: recordings do not nest.
+pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
+    let already = STATE
+        .try_with(|state| !state.buffers.get().is_null())
+        .unwrap_or(false);
+    assert!(!already, "memlab recordings do not nest");
+
+    let mut buffers = take_buffers(options.capacity);
+    // Frame walks stop below this address: `record`'s own locals sit above every
+    // frame that `f` and the allocator run in.
+    let marker = 0u8;
+    let stack_top = std::hint::black_box(&marker) as *const u8 as usize;
+    buffers.reset(options, stack_top);
+    let raw = Box::into_raw(buffers);
+
+    let outcome = {
+        let _active = Active::start(raw);
+        panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_message(&*payload))
+    };
+    // SAFETY: `raw` came from `Box::into_raw` above, and `Active` has been
+    // dropped, so this thread's allocator no longer writes through it.
+    let buffers = unsafe { Box::from_raw(raw) };
+    Recording {
+        outcome,
+        buffers: Some(buffers),
+    }
+}
+
+/// Runs `f` with recording paused on this thread: its heap events are not
+/// recorded. Probes use it so their bookkeeping never shows up in a trace.
+pub fn paused<R>(f: impl FnOnce() -> R) -> R {
+    let previous = STATE.try_with(|state| state.busy.replace(true)).ok();
+    struct Restore(Option<bool>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(previous) = self.0 {
+                let _ = STATE.try_with(|state| state.busy.set(previous));
+            }
+        }
+    }
+    let _restore = Restore(previous);
+    f()
+}
+
+/// How many events this thread's recording holds so far (0 when not recording).
+pub fn events_so_far() -> usize {
+    paused(|| {
+        STATE
+            .try_with(|state| {
+                let buffers = state.buffers.get();
+                if buffers.is_null() {
+                    0
+                } else {
+                    // SAFETY: non-null only while this thread is recording; the
+                    // allocator writes through it only when `busy` is false, and
+                    // `paused` holds it true, so nothing aliases this read.
+                    unsafe { (*buffers).events.len() }
+                }
+            })
+            .unwrap_or(0)
+    })
+}
+
+/// A pooled buffer that can hold `capacity` events, or a new one. Buffers are
+/// at least `DEFAULT_CAPACITY` long so any later recording can reuse them.
+fn take_buffers(capacity: usize) -> Box<Buffers> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    match pool.iter().position(|b| b.events.capacity() >= capacity) {
+        Some(i) => pool.swap_remove(i),
+        None => {
+            drop(pool);
+            Buffers::new(capacity.max(DEFAULT_CAPACITY))
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "the scenario panicked".to_string()
+    }
+}
+
+/// This thread is recording while an `Active` lives; dropping it (also during
+/// unwinding) stops the recording.
+struct Active;
+
+impl Active {
+    fn start(buffers: *mut Buffers) -> Active {
+        let _ = STATE.try_with(|state| {
+            state.busy.set(false);
+            state.buffers.set(buffers);
+        });
+        RECORDING_THREADS.fetch_add(1, Ordering::Relaxed);
+        Active
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        let _ = STATE.try_with(|state| state.buffers.set(ptr::null_mut()));
+        RECORDING_THREADS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments, so
+// `System` upholds the `GlobalAlloc` contract; recording only reads the
+// arguments and results and writes to this thread's pre-allocated buffer.
+unsafe impl GlobalAlloc for Recorder {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's `layout` contract is passed on unchanged.
+        let block = unsafe { System.alloc(layout) };
+        if !block.is_null() && RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
+            record_event(Kind::Alloc, block, layout, 0, 0);
+        }
+        block
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let block = unsafe { System.alloc_zeroed(layout) };
+        if !block.is_null() && RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
+            record_event(Kind::AllocZeroed, block, layout, 0, 0);
+        }
+        block
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        // Recorded before the free, so the block cannot be handed out again first.
+        if RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
+            record_event(Kind::Dealloc, block, layout, 0, 0);
+        }
+        // SAFETY: the caller guarantees `block` was allocated here with `layout`.
+        unsafe { System.dealloc(block, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller's contract for `block`, `layout` and `new_size` is
+        // passed on unchanged; `System.realloc` grows in place when it can.
+        let new_block = unsafe { System.realloc(block, layout, new_size) };
+        if !new_block.is_null() && RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
+            // `new_size` with `layout.align()` is valid: the caller guarantees it.
+            let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap_or(layout);
+            record_event(
+                Kind::Realloc,
+                new_block,
+                new_layout,
+                block as usize,
+                layout.size(),
+            );
+        }
+        new_block
+    }
+}
+
+/// Appends one event to this thread's recording, if it is recording and not
+/// re-entered. Kept out of line so the forwarding fast path stays small.
+#[inline(never)]
+fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, old_size: usize) {
+    let _ = STATE.try_with(|state| {
+        let buffers = state.buffers.get();
+        if buffers.is_null() || state.busy.get() {
+            return;
+        }
+        state.busy.set(true);
+        // SAFETY: `buffers` is non-null only between `Active::start` and
+        // `Active::drop` on this thread, while `record` owns the allocation and
+        // does not touch it; `busy` is now true, so a re-entered allocator call
+        // (or a probe) cannot create a second reference.
+        let buffers = unsafe { &mut *buffers };
+        let chain = if buffers.events.len() >= buffers.limit {
+            NO_CHAIN // will be lost anyway: skip the frame walk
+        } else {
+            capture_chain(buffers)
+        };
+        buffers.push(RawEvent {
+            kind,
+            address: block as usize,
+            size: layout.size(),
+            align: layout.align(),
+            old_address,
+            old_size,
+            chain,
+        });
+        state.busy.set(false);
+    });
+}
+
+fn capture_chain(buffers: &mut Buffers) -> u32 {
+    let mut frames = [0usize; MAX_FRAMES];
+    let n = match buffers.lines {
+        Lines::Off => return NO_CHAIN,
+        #[cfg(memlab_frame_pointers)]
+        Lines::Auto => walk_frame_pointers(&mut frames, buffers.stack_top),
+        #[cfg(not(memlab_frame_pointers))]
+        Lines::Auto => unwind(&mut frames, buffers.stack_top),
+        Lines::Unwind => unwind(&mut frames, buffers.stack_top),
+    };
+    if n == 0 {
+        return NO_CHAIN;
+    }
+    buffers.intern(&frames[..n])
+}
+
+/// Collects return addresses by following the frame-pointer chain from this
+/// function's frame up to (not past) `stack_top`. Returns how many it stored.
+#[cfg(memlab_frame_pointers)]
+#[inline(never)]
+fn walk_frame_pointers(out: &mut [usize; MAX_FRAMES], stack_top: usize) -> usize {
+    let mut fp: usize;
+    // SAFETY: reads the frame-pointer register; no memory access, no side effects.
+    unsafe {
+        std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags));
+    }
+    let stack_bottom = fp;
+    let mut n = 0;
+    // Each frame record is [saved caller fp, return address]. Every address read
+    // lies in [stack_bottom, stack_top): live stack of this thread between this
+    // frame and `record`'s, so the reads are in bounds even if a frame lacked a
+    // frame pointer; the chain must strictly climb, so the loop ends.
+    while n < MAX_FRAMES
+        && fp >= stack_bottom
+        && fp.is_multiple_of(std::mem::align_of::<usize>())
+        && fp.saturating_add(2 * std::mem::size_of::<usize>()) <= stack_top
+    {
+        // SAFETY: `fp` and `fp + 8` are aligned and inside this thread's live
+        // stack range checked above.
+        let (next, ret) = unsafe {
+            (
+                ptr::read_volatile(fp as *const usize),
+                ptr::read_volatile((fp as *const usize).add(1)),
+            )
+        };
+        if ret == 0 {
+            break;
+        }
+        out[n] = ret;
+        n += 1;
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    n
+}
+
+/// Collects return addresses with the `backtrace` crate's unwinder, stopping
+/// above `stack_top`. Returns how many it stored.
+#[inline(never)]
+fn unwind(out: &mut [usize; MAX_FRAMES], stack_top: usize) -> usize {
+    let mut n = 0;
+    // SAFETY: `trace_unsynchronized` requires that no other thread unwinds with
+    // it at the same time through a non-reentrant unwinder. glibc's
+    // `_Unwind_Backtrace` is thread-safe; the closure does not allocate (the
+    // `busy` flag would skip recording if anything below did).
+    unsafe {
+        backtrace::trace_unsynchronized(|frame| {
+            let sp = frame.sp() as usize;
+            if sp != 0 && sp > stack_top {
+                return false;
+            }
+            out[n] = frame.ip() as usize;
+            n += 1;
+            n < MAX_FRAMES
+        });
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hint::black_box;
+
+    fn opts() -> Options {
+        Options::default()
+    }
+
+    #[test]
+    fn records_alloc_and_dealloc_of_the_same_block() {
+        let rec = record(opts(), || {
+            let b = black_box(Box::new(42u64));
+            black_box(&*b as *const u64 as usize)
+        });
+        let address = *rec.outcome.as_ref().unwrap();
+        let events = rec.events();
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0].kind, Kind::Alloc);
+        assert_eq!(
+            (events[0].address, events[0].size, events[0].align),
+            (address, 8, 8)
+        );
+        assert_eq!(events[1].kind, Kind::Dealloc);
+        assert_eq!(events[1].address, address);
+        assert_eq!(rec.lost(), 0);
+    }
+
+    #[test]
+    fn realloc_is_forwarded_with_old_and_new_block() {
+        let rec = record(opts(), || {
+            let mut v: Vec<u32> = Vec::with_capacity(4);
+            v.extend_from_slice(&[1, 2, 3, 4]);
+            v.push(black_box(5));
+            black_box(v);
+        });
+        let kinds: Vec<Kind> = rec.events().iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [Kind::Alloc, Kind::Realloc, Kind::Dealloc]);
+        let [alloc, grow, free] = rec.events() else {
+            unreachable!()
+        };
+        assert_eq!((grow.old_address, grow.old_size), (alloc.address, 16));
+        assert_eq!((grow.size, grow.align), (32, 4));
+        assert_eq!(free.address, grow.address);
+    }
+
+    #[test]
+    fn alloc_zeroed_is_its_own_kind() {
+        let rec = record(opts(), || black_box(vec![0u8; 100]).len());
+        assert_eq!(rec.events()[0].kind, Kind::AllocZeroed);
+        assert_eq!(rec.events()[0].size, 100);
+    }
+
+    #[test]
+    fn full_buffer_counts_lost_events_without_growing() {
+        let options = Options {
+            capacity: 3,
+            ..opts()
+        };
+        let rec = record(options, || {
+            for i in 0..5u64 {
+                black_box(Box::new(i));
+            }
+        });
+        assert_eq!(rec.events().len(), 3);
+        assert_eq!(rec.lost(), 7, "10 events, 3 kept");
+    }
+
+    #[test]
+    fn a_panic_ends_the_recording_and_the_next_one_works() {
+        let rec = record(opts(), || {
+            let _b = black_box(Box::new(1u8));
+            panic!("boom");
+        });
+        assert_eq!(rec.outcome.as_ref().unwrap_err(), "boom");
+        assert!(STATE.with(|s| s.buffers.get().is_null()));
+        drop(rec);
+        let again = record(opts(), || {
+            black_box(Box::new(7u16));
+        });
+        assert_eq!(again.events().len(), 2);
+        assert_eq!(again.events()[0].size, 2);
+    }
+
+    #[test]
+    fn paused_hides_events_and_reentry_is_not_recorded() {
+        let rec = record(opts(), || {
+            paused(|| drop(black_box(Box::new(1u32))));
+            black_box(Box::new(2u64));
+        });
+        let sizes: Vec<usize> = rec.events().iter().map(|e| e.size).collect();
+        assert_eq!(sizes, [8, 8], "only the u64 box: alloc and dealloc");
+        // The busy flag is cleared again after every event.
+        assert!(STATE.with(|s| !s.busy.get()));
+    }
+
+    #[test]
+    fn threads_never_see_each_others_events() {
+        let handles: Vec<_> = (1..=4usize)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    (0..50).all(|_| {
+                        let rec = record(opts(), || {
+                            for _ in 0..20 {
+                                black_box(vec![0u8; t * 1000 + 3]);
+                            }
+                        });
+                        rec.events().iter().all(|e| e.size == t * 1000 + 3)
+                            && rec.events().len() == 40
+                    })
+                })
+            })
+            .collect();
+        // Meanwhile this thread allocates without recording.
+        for i in 0..10_000 {
+            black_box(Box::new(i));
+        }
+        for h in handles {
+            assert!(h.join().unwrap(), "a recording saw another thread's event");
+        }
+    }
+
+    #[test]
+    fn a_thread_that_exits_after_recording_is_fine() {
+        let n = std::thread::spawn(|| {
+            let rec = record(opts(), || {
+                black_box(String::from("hi"));
+            });
+            rec.events().len()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn chains_are_deduplicated() {
+        let rec = record(opts(), || {
+            for i in 0..100u64 {
+                black_box(Box::new(i));
+            }
+        });
+        let chains: std::collections::HashSet<_> =
+            rec.events().iter().filter_map(|e| rec.chain(e)).collect();
+        assert!(!chains.is_empty());
+        assert!(
+            chains.len() <= 4,
+            "{} distinct chains for 2 call sites",
+            chains.len()
+        );
+        assert_eq!(rec.unattributed(), 0);
+    }
+
+    #[test]
+    fn recordings_do_not_nest() {
+        let outer = record(opts(), || record(opts(), || ()).outcome.is_ok());
+        let message = outer.outcome.as_ref().unwrap_err();
+        assert!(message.contains("do not nest"), "{message}");
+    }
+}

@@ -1,0 +1,83 @@
+//! `--format json`: the trace for other tools. Key names are a public contract
+//! (README, "JSON output"); add keys, never rename or remove them.
+
+use serde_json::{Value, json};
+
+use super::address;
+use crate::trace::Trace;
+
+pub fn trace(trace: &Trace) -> Value {
+    let file = trace.scenario.file;
+    let events: Vec<Value> = trace
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "seq": e.seq,
+                "kind": e.kind.name(),
+                "address": address(e.address),
+                "size": e.size,
+                "align": e.align,
+                "old_address": e.old.map(|(a, _)| address(a)),
+                "old_size": e.old.map(|(_, s)| s),
+                "moved": e.moved(),
+                "file": e.line.map(|_| file),
+                "line": e.line,
+            })
+        })
+        .collect();
+    let stack: Vec<Value> = trace
+        .locals
+        .iter()
+        .map(|l| {
+            json!({
+                "name": l.name,
+                "frame": l.frame,
+                "type": l.type_name,
+                "address": address(l.address),
+                "size": l.size,
+                "align": l.align,
+                "points_to": l.points_to.map(|t| address(t.address)),
+                "len": l.points_to.and_then(|t| t.len),
+                "capacity": l.points_to.and_then(|t| t.capacity),
+                "line": l.line,
+            })
+        })
+        .collect();
+    let observations: Vec<Value> = trace
+        .observations
+        .iter()
+        .map(|o| {
+            let values: serde_json::Map<String, Value> = o
+                .fields()
+                .iter()
+                .map(|&(name, value)| (name.to_string(), json!(value)))
+                .collect();
+            json!({
+                "label": o.label,
+                "values": values,
+                "after_event": o.after_event,
+                "line": o.line,
+            })
+        })
+        .collect();
+    let s = trace.summary();
+    json!({
+        "scenario": trace.scenario.id,
+        "title": trace.scenario.title,
+        "file": file,
+        "events": events,
+        "stack": stack,
+        "observations": observations,
+        "summary": {
+            "allocs": s.allocs,
+            "reallocs": s.reallocs,
+            "deallocs": s.deallocs,
+            "bytes_allocated": s.bytes_allocated,
+            "peak_live_bytes": s.peak_live_bytes,
+            "live_bytes_at_end": s.live_bytes_at_end,
+            "lost_events": s.lost_events,
+        },
+        "panic": trace.panic,
+    })
+}

@@ -1,0 +1,52 @@
+//! Views of a [`Trace`](crate::trace::Trace): functions from plain data to text.
+//! Only this module knows about colour and width.
+
+pub mod json;
+pub mod table;
+
+/// Resolved output settings, decided once in `main`.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Total width available, in columns.
+    pub width: u16,
+    /// Whether to emit colour (also set globally for `colored`).
+    pub color: bool,
+}
+
+/// An address as printed everywhere: `0x` and lowercase hex.
+pub fn address(address: usize) -> String {
+    format!("{address:#x}")
+}
+
+/// A type name with module paths removed: `alloc::vec::Vec<u64>` → `Vec<u64>`.
+pub fn short_type(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut segment_start = 0;
+    for (i, c) in name.char_indices() {
+        if !(c.is_alphanumeric() || c == '_' || c == ':') {
+            out.push_str(last_segment(&name[segment_start..i]));
+            out.push(c);
+            segment_start = i + c.len_utf8();
+        }
+    }
+    out.push_str(last_segment(&name[segment_start..]));
+    out
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_type_drops_paths() {
+        assert_eq!(short_type("alloc::vec::Vec<u64>"), "Vec<u64>");
+        assert_eq!(short_type("alloc::boxed::Box<[u64; 4]>"), "Box<[u64; 4]>");
+        assert_eq!(short_type("(u8, alloc::string::String)"), "(u8, String)");
+        assert_eq!(short_type("&str"), "&str");
+        assert_eq!(short_type("memlab::scenarios::locals::Point"), "Point");
+    }
+}

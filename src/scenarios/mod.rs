@@ -1,0 +1,119 @@
+//! The scenarios: small Rust programs memlab runs under its recorder.
+//!
+//! Each scenario is one file in this folder with a `pub fn run(s: &mut Scene)`.
+//! The file's text is embedded, so the listing a student reads is the code that
+//! ran. Scenarios never print; they hand data back through the [`Scene`].
+//! Adding one: write the file, then add one `scenario!` line to `SCENARIOS`.
+
+use crate::scene::Scene;
+
+mod boxed;
+mod locals;
+mod string_drop;
+mod vec_growth;
+
+/// One runnable scenario.
+#[derive(Debug)]
+pub struct Scenario {
+    /// The name users type: `memlab trace <id>`.
+    pub id: &'static str,
+    pub title: &'static str,
+    /// One line for `memlab list`.
+    pub summary: &'static str,
+    /// Path of the scenario's source file, as the compiler names it; heap events
+    /// are tied to the first frame in this file.
+    pub file: &'static str,
+    /// The scenario's source text.
+    pub source: &'static str,
+    pub run: fn(&mut Scene),
+}
+
+impl Scenario {
+    /// The file name alone, e.g. `vec_growth.rs`.
+    pub fn file_name(&self) -> &'static str {
+        self.file.rsplit('/').next().unwrap_or(self.file)
+    }
+
+    /// The text of a 1-based source line, trimmed.
+    pub fn source_line(&self, line: u32) -> Option<&'static str> {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        self.source.lines().nth(index).map(str::trim)
+    }
+}
+
+macro_rules! scenario {
+    ($module:ident, $id:literal, $title:literal, $summary:literal) => {
+        Scenario {
+            id: $id,
+            title: $title,
+            summary: $summary,
+            file: concat!("src/scenarios/", stringify!($module), ".rs"),
+            source: include_str!(concat!(stringify!($module), ".rs")),
+            run: $module::run,
+        }
+    };
+}
+
+/// Every scenario, in the order `memlab list` shows them.
+pub const SCENARIOS: &[Scenario] = &[
+    scenario!(
+        locals,
+        "locals",
+        "Locals on the stack",
+        "Integers, a float, an array, a tuple and a struct in nested frames: no heap at all"
+    ),
+    scenario!(
+        boxed,
+        "box",
+        "One value in a Box",
+        "Box::new puts a value on the heap; moving the Box moves only the pointer; drop frees"
+    ),
+    scenario!(
+        vec_growth,
+        "vec-growth",
+        "A Vec growing push by push",
+        "Length and capacity after every push, and each reallocation, in place or moved"
+    ),
+    scenario!(
+        string_drop,
+        "string-drop",
+        "Strings and their drop",
+        "A String's pointer, length and capacity on the stack, its bytes on the heap, freed at scope end"
+    ),
+];
+
+/// The scenario named `id`.
+pub fn find(id: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|s| s.id == id)
+}
+
+/// Up to three scenario ids closest to `id` in spelling, closest first.
+pub fn closest(id: &str) -> Vec<&'static str> {
+    crate::closest(id, SCENARIOS.iter().map(|s| s.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_source_matches_the_file_on_disk() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (i, scenario) in SCENARIOS.iter().enumerate() {
+            assert!(
+                SCENARIOS[..i].iter().all(|s| s.id != scenario.id),
+                "duplicate id {}",
+                scenario.id
+            );
+            let on_disk = std::fs::read_to_string(root.join(scenario.file)).unwrap();
+            assert_eq!(on_disk, scenario.source, "{}", scenario.file);
+        }
+    }
+
+    #[test]
+    fn closest_suggests_near_misses() {
+        assert_eq!(closest("vec-grwth")[0], "vec-growth");
+        assert_eq!(closest("boxx")[0], "box");
+        assert_eq!(find("vec-growth").unwrap().file_name(), "vec_growth.rs");
+    }
+}

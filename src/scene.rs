@@ -1,0 +1,230 @@
+//! What a scenario hands back besides its heap events: named stack locals
+//! (with the heap block they point to) and labelled observations.
+//!
+//! A [`Scene`] never allocates while the scenario runs: its storage is reserved
+//! before recording starts, and every probe runs with recording paused, so the
+//! probes neither appear in the trace nor move the scenario's heap blocks.
+
+use std::mem;
+use std::panic::Location;
+
+use crate::recorder;
+
+/// Probes one scenario may take before further ones are dropped (and counted).
+const MAX_PROBES: usize = 256;
+/// Values one observation may carry.
+pub const MAX_FIELDS: usize = 4;
+
+/// The probes of one scenario run.
+#[derive(Debug)]
+pub struct Scene {
+    locals: Vec<Local>,
+    observations: Vec<Observation>,
+    frame: &'static str,
+    dropped: usize,
+}
+
+/// A named local variable: where it sits on the stack and, for pointer types,
+/// the heap block it points to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Local {
+    /// The function the local belongs to, as named by [`Scene::frame`].
+    pub frame: &'static str,
+    pub name: &'static str,
+    /// `std::any::type_name` of the local.
+    pub type_name: &'static str,
+    pub address: usize,
+    pub size: usize,
+    pub align: usize,
+    pub points_to: Option<Target>,
+    /// Source line of the probe.
+    pub line: u32,
+    /// Heap events recorded before this probe.
+    pub after_event: usize,
+}
+
+/// Where a pointer-holding local points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub address: usize,
+    pub len: Option<usize>,
+    pub capacity: Option<usize>,
+}
+
+/// Labelled values a scenario noted at one moment, e.g. a Vec's len and capacity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observation {
+    pub label: &'static str,
+    fields: [(&'static str, usize); MAX_FIELDS],
+    count: usize,
+    pub line: u32,
+    /// Heap events recorded before this observation.
+    pub after_event: usize,
+}
+
+impl Observation {
+    pub fn fields(&self) -> &[(&'static str, usize)] {
+        &self.fields[..self.count]
+    }
+
+    pub fn get(&self, name: &str) -> Option<usize> {
+        self.fields()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, v)| v)
+    }
+}
+
+/// Values that point to memory: `Box`, `Vec`, `String`, `&str`, slices.
+pub trait Pointer {
+    fn target(&self) -> Target;
+}
+
+impl<T: ?Sized> Pointer for Box<T> {
+    fn target(&self) -> Target {
+        let data: *const T = &**self;
+        Target {
+            address: data.cast::<u8>() as usize,
+            len: None,
+            capacity: None,
+        }
+    }
+}
+
+impl<T> Pointer for Vec<T> {
+    fn target(&self) -> Target {
+        Target {
+            address: self.as_ptr() as usize,
+            len: Some(self.len()),
+            capacity: Some(self.capacity()),
+        }
+    }
+}
+
+impl Pointer for String {
+    fn target(&self) -> Target {
+        Target {
+            address: self.as_ptr() as usize,
+            len: Some(self.len()),
+            capacity: Some(self.capacity()),
+        }
+    }
+}
+
+impl Pointer for &str {
+    fn target(&self) -> Target {
+        Target {
+            address: self.as_ptr() as usize,
+            len: Some(self.len()),
+            capacity: None,
+        }
+    }
+}
+
+impl<T> Pointer for &[T] {
+    fn target(&self) -> Target {
+        Target {
+            address: self.as_ptr() as usize,
+            len: Some(self.len()),
+            capacity: None,
+        }
+    }
+}
+
+impl Default for Scene {
+    fn default() -> Self {
+        Scene::new()
+    }
+}
+
+impl Scene {
+    /// Reserves all probe storage up front (call before recording starts).
+    pub fn new() -> Scene {
+        Scene {
+            locals: Vec::with_capacity(MAX_PROBES),
+            observations: Vec::with_capacity(MAX_PROBES),
+            frame: "run",
+            dropped: 0,
+        }
+    }
+
+    /// Names the function whose locals the following probes describe.
+    pub fn frame(&mut self, name: &'static str) {
+        self.frame = name;
+    }
+
+    /// Records a local's stack address, size, alignment and type.
+    #[track_caller]
+    pub fn local<T>(&mut self, name: &'static str, value: &T) {
+        self.push_local(name, value, None, Location::caller().line());
+    }
+
+    /// Records a pointer-holding local, and the memory it points to.
+    #[track_caller]
+    pub fn pointer<P: Pointer>(&mut self, name: &'static str, value: &P) {
+        self.push_local(name, value, Some(value.target()), Location::caller().line());
+    }
+
+    /// Notes labelled values at this moment (at most [`MAX_FIELDS`]).
+    #[track_caller]
+    pub fn observe(&mut self, label: &'static str, values: &[(&'static str, usize)]) {
+        let line = Location::caller().line();
+        recorder::paused(|| {
+            let mut fields = [("", 0); MAX_FIELDS];
+            let count = values.len().min(MAX_FIELDS);
+            fields[..count].copy_from_slice(&values[..count]);
+            let observation = Observation {
+                label,
+                fields,
+                count,
+                line,
+                after_event: recorder::events_so_far(),
+            };
+            if self.observations.len() < self.observations.capacity() {
+                self.observations.push(observation);
+            } else {
+                self.dropped += 1;
+            }
+        });
+    }
+
+    fn push_local<T>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+        points_to: Option<Target>,
+        line: u32,
+    ) {
+        recorder::paused(|| {
+            let local = Local {
+                frame: self.frame,
+                name,
+                type_name: std::any::type_name::<T>(),
+                address: value as *const T as usize,
+                size: mem::size_of::<T>(),
+                align: mem::align_of::<T>(),
+                points_to,
+                line,
+                after_event: recorder::events_so_far(),
+            };
+            if self.locals.len() < self.locals.capacity() {
+                self.locals.push(local);
+            } else {
+                self.dropped += 1;
+            }
+        });
+    }
+
+    pub fn locals(&self) -> &[Local] {
+        &self.locals
+    }
+
+    pub fn observations(&self) -> &[Observation] {
+        &self.observations
+    }
+
+    /// Probes that did not fit in the reserved storage.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+}
