@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(long, value_name = "N", global = true,
           value_parser = clap::value_parser!(u16).range(40..=400))]
     pub width: Option<u16>,
+
+    /// How to print addresses: real, symbolic (stable names: heap blocks H1, H2, …
+    /// in order of allocation, stack slots S1, S2, …), or both.
+    #[arg(long, value_enum, default_value_t = Addresses::Real, global = true)]
+    pub addresses: Addresses,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +46,13 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Addresses {
+    Real,
+    Symbolic,
+    Both,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

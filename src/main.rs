@@ -10,9 +10,9 @@ use clap::Parser;
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 
-use cli::{Cli, ColorChoice, Command, Format};
+use cli::{Addresses, Cli, ColorChoice, Command, Format};
 use memlab::recorder::Options;
-use memlab::render::{self, Settings};
+use memlab::render::{self, AddressMode, Settings};
 use memlab::scenarios::{self, SCENARIOS};
 use memlab::trace::Trace;
 
@@ -70,7 +70,16 @@ fn settings(cli: &Cli) -> Settings {
         terminal_size::terminal_size_of(&stdout)
             .map_or(100, |(terminal_size::Width(w), _)| w.clamp(40, 400))
     });
-    Settings { width, color }
+    let addresses = match cli.addresses {
+        Addresses::Real => AddressMode::Real,
+        Addresses::Symbolic => AddressMode::Symbolic,
+        Addresses::Both => AddressMode::Both,
+    };
+    Settings {
+        width,
+        color,
+        addresses,
+    }
 }
 
 fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {

@@ -2,7 +2,10 @@
 //! Only this module knows about colour and width.
 
 pub mod json;
+pub mod names;
 pub mod table;
+
+pub use names::AddressMode;
 
 /// Resolved output settings, decided once in `main`.
 #[derive(Clone, Copy, Debug)]
@@ -11,6 +14,8 @@ pub struct Settings {
     pub width: u16,
     /// Whether to emit colour (also set globally for `colored`).
     pub color: bool,
+    /// Real addresses, stable names (H1, S1), or both.
+    pub addresses: AddressMode,
 }
 
 /// An address as printed everywhere: `0x` and lowercase hex.

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use colored::Colorize;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table};
 
+use super::names::{AddressMode, Names, show};
 use super::{Settings, address, short_type};
 use crate::recorder::Kind;
 use crate::scene::{Local, Target};
@@ -16,6 +17,7 @@ use crate::trace::{Event, Trace};
 /// The whole `memlab trace` text output.
 pub fn trace(trace: &Trace, settings: Settings) -> String {
     let scenario = trace.scenario;
+    let names = Names::new(trace);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -24,19 +26,19 @@ pub fn trace(trace: &Trace, settings: Settings) -> String {
         "·".dimmed(),
         scenario.title.bold()
     );
-    let _ = writeln!(out, "{}", scenario.summary);
+    let _ = writeln!(out, "{}", wrap(scenario.summary, settings));
     let _ = writeln!(out, "{}", format!("source: {}", scenario.file).dimmed());
 
     let _ = writeln!(out, "\n{}", heading("Heap events"));
     if trace.events.is_empty() {
         let _ = writeln!(out, "No heap events: nothing was allocated or freed.");
     } else {
-        let _ = writeln!(out, "{}", events(trace, settings));
+        let _ = writeln!(out, "{}", events(trace, &names, settings));
     }
 
     if !trace.locals.is_empty() {
         let _ = writeln!(out, "\n{}", heading("Stack"));
-        let _ = writeln!(out, "{}", locals(trace, settings));
+        let _ = writeln!(out, "{}", locals(trace, &names, settings));
     }
     if !trace.observations.is_empty() {
         let _ = writeln!(out, "\n{}", heading("Observations"));
@@ -46,10 +48,22 @@ pub fn trace(trace: &Trace, settings: Settings) -> String {
     let _ = writeln!(out, "\n{}", heading("Summary"));
     let _ = writeln!(out, "{}", summary(trace, settings));
     for note in notes(trace) {
-        let _ = writeln!(out, "{} {note}", "note:".yellow().bold());
+        let note = wrap(&format!("note: {note}"), settings);
+        let _ = writeln!(out, "{}", note.yellow());
     }
     out
 }
+
+/// Prose wrapped to the width.
+fn wrap(text: &str, settings: Settings) -> String {
+    textwrap::fill(text, usize::from(settings.width))
+}
+
+/// Below this width the events table leaves out the code column (the line
+/// number stays), so addresses and sizes keep their space.
+const CODE_COLUMN_WIDTH: u16 = 100;
+/// Below this width tables fold detail columns into fewer, taller cells.
+const NARROW_WIDTH: u16 = 90;
 
 fn heading(text: &str) -> String {
     text.bold().underline().to_string()
@@ -80,46 +94,92 @@ fn align_right(table: &mut Table, columns: &[usize]) {
     }
 }
 
-/// The heap events table.
-pub fn events(trace: &Trace, settings: Settings) -> Table {
-    let mut table = new_table(
-        settings,
-        &[
-            "#", "event", "address", "size", "align", "realloc", "line", "code",
-        ],
-    );
-    for event in &trace.events {
-        table.add_row(vec![
-            Cell::new(event.seq),
-            kind_cell(event.kind),
-            Cell::new(address(event.address)),
-            Cell::new(event.size),
-            Cell::new(event.align),
-            realloc_cell(event),
-            Cell::new(event.line.map_or("?".to_string(), |l| l.to_string())),
-            Cell::new(code(trace, event.line)),
-        ]);
+/// Keeps short columns (numbers, addresses) on one line; prose columns wrap.
+fn keep_whole(table: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(column) = table.column_mut(i) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
     }
-    align_right(&mut table, &[0, 3, 4, 6]);
+}
+
+/// The heap events table.
+pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
+    let narrow = settings.width < NARROW_WIDTH;
+    let with_code = settings.width >= CODE_COLUMN_WIDTH;
+    let mut header = vec!["#", "event", "address", "size/align"];
+    if !narrow {
+        header.push("realloc");
+    }
+    header.push("line");
+    if with_code {
+        header.push("code");
+    }
+    let mut table = new_table(settings, &header);
+    for (i, event) in trace.events.iter().enumerate() {
+        let mut row = vec![
+            Cell::new(event.seq),
+            kind_cell(event, narrow),
+            Cell::new(show(settings.addresses, names.event(i), event.address)),
+            Cell::new(format!("{} / {}", event.size, event.align)),
+        ];
+        if !narrow {
+            row.push(realloc_cell(event, settings.addresses));
+        }
+        row.push(Cell::new(
+            event.line.map_or("?".to_string(), |l| l.to_string()),
+        ));
+        if with_code {
+            row.push(Cell::new(code(trace, event.line)));
+        }
+        table.add_row(row);
+    }
+    let line = header.len() - 1 - usize::from(with_code);
+    align_right(&mut table, &[0, 3, line]);
+    let mut whole = vec![0, 1, 2, 3, line];
+    if !narrow {
+        whole.push(4); // realloc: its lines are already short
+    }
+    keep_whole(&mut table, &whole);
+    if narrow {
+        // As wide as "in place" whether or not any realloc stayed in place, so
+        // the table's shape does not depend on the allocator's history.
+        if let Some(column) = table.column_mut(1) {
+            column.set_constraint(ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
+                8,
+            )));
+        }
+    }
     table
 }
 
-fn kind_cell(kind: Kind) -> Cell {
-    let color = match kind {
+/// The event's kind; in the narrow layout a realloc also says whether it moved.
+fn kind_cell(event: &Event, narrow: bool) -> Cell {
+    let color = match event.kind {
         Kind::Alloc | Kind::AllocZeroed => Color::Green,
         Kind::Realloc => Color::Yellow,
         Kind::Dealloc => Color::Red,
     };
-    Cell::new(kind.name()).fg(color)
+    let text = match (narrow, event.moved()) {
+        (true, Some(false)) => format!("{}\nin place", event.kind.name()),
+        (true, Some(true)) => format!("{}\nmoved", event.kind.name()),
+        _ => event.kind.name().to_string(),
+    };
+    Cell::new(text).fg(color)
 }
 
-fn realloc_cell(event: &Event) -> Cell {
+/// Old → new size and in place or moved; a moved block's old address unless
+/// addresses are symbolic (the block keeps its name).
+fn realloc_cell(event: &Event, mode: AddressMode) -> Cell {
     match (event.old, event.moved()) {
         (Some((_, old_size)), Some(false)) => {
-            Cell::new(format!("{old_size} → {} B, in place", event.size)).fg(Color::Green)
+            Cell::new(format!("{old_size} → {} B\nin place", event.size)).fg(Color::Green)
+        }
+        (Some((_, old_size)), Some(true)) if mode == AddressMode::Symbolic => {
+            Cell::new(format!("{old_size} → {} B\nmoved", event.size)).fg(Color::Yellow)
         }
         (Some((old_address, old_size)), Some(true)) => Cell::new(format!(
-            "{old_size} → {} B, moved from {}",
+            "{old_size} → {} B\nmoved from\n{}",
             event.size,
             address(old_address)
         ))
@@ -134,68 +194,105 @@ fn code(trace: &Trace, line: Option<u32>) -> &'static str {
         .unwrap_or("(not in the scenario's file)")
 }
 
-/// The stack locals table.
-pub fn locals(trace: &Trace, settings: Settings) -> Table {
+/// The stack locals table. The narrow layout shows what a local points to
+/// under its address, and its frame under its name.
+pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
+    let narrow = settings.width < NARROW_WIDTH;
     let frames: HashSet<&str> = trace.locals.iter().map(|l| l.frame).collect();
-    let with_frame = frames.len() > 1;
+    let with_frame = frames.len() > 1 && !narrow;
+    let with_targets = !narrow && trace.locals.iter().any(|l| l.points_to.is_some());
     let mut header = vec![];
     if with_frame {
         header.push("frame");
     }
-    header.extend([
-        "local",
-        "type",
-        "address",
-        "size",
-        "align",
-        "points to",
-        "line",
-    ]);
+    header.extend(["local", "type", "address", "size/align"]);
+    if with_targets {
+        header.push("points to");
+    }
+    if !narrow {
+        header.push("line");
+    }
     let mut table = new_table(settings, &header);
-    for local in &trace.locals {
+    let mut previous_frame = None;
+    for (i, local) in trace.locals.iter().enumerate() {
         let mut row = vec![];
         if with_frame {
             row.push(Cell::new(local.frame));
         }
+        let new_frame = previous_frame != Some(local.frame);
+        previous_frame = Some(local.frame);
+        let name = if narrow && frames.len() > 1 && new_frame {
+            format!("{}\nin {}()", local.name, local.frame)
+        } else {
+            local.name.to_string()
+        };
+        let slot = show(settings.addresses, names.slot(local.address), local.address);
+        let target = points_to(local, names.target(i), settings.addresses, narrow);
+        let place = match (narrow, &target) {
+            (true, Some(target)) => format!("{slot}\n→ {target}"),
+            _ => slot,
+        };
         row.extend([
-            Cell::new(local.name).fg(Color::Cyan),
+            Cell::new(name).fg(Color::Cyan),
             Cell::new(short_type(local.type_name)),
-            Cell::new(address(local.address)),
-            Cell::new(local.size),
-            Cell::new(local.align),
-            Cell::new(points_to(local)),
-            Cell::new(local.line),
+            Cell::new(place),
+            Cell::new(format!("{} / {}", local.size, local.align)),
         ]);
+        if with_targets {
+            row.push(Cell::new(target.unwrap_or_default()));
+        }
+        if !narrow {
+            row.push(Cell::new(local.line));
+        }
         table.add_row(row);
     }
-    let offset = usize::from(with_frame);
-    align_right(&mut table, &[offset + 3, offset + 4, offset + 6]);
+    let first = usize::from(with_frame);
+    let mut numbers = vec![first + 3]; // size/align
+    if !narrow {
+        numbers.push(header.len() - 1); // line
+    }
+    align_right(&mut table, &numbers);
+    numbers.extend([first, first + 1, first + 2]); // local, type, address
+    keep_whole(&mut table, &numbers);
     table
 }
 
-fn points_to(local: &Local) -> String {
-    let Some(Target {
+/// What a pointer-holding local points to: `0x55… (len 5, capacity 5)`, or in
+/// the narrow layout the same on short lines.
+fn points_to(
+    local: &Local,
+    block: Option<String>,
+    mode: AddressMode,
+    narrow: bool,
+) -> Option<String> {
+    let Target {
         address: target,
         len,
         capacity,
-    }) = local.points_to
-    else {
-        return String::new();
+    } = local.points_to?;
+    let dangling = capacity == Some(0);
+    let place = match (mode, &block) {
+        // No block to name: say what it is instead of printing a raw address.
+        (AddressMode::Symbolic, None) if dangling => "dangling".to_string(),
+        (AddressMode::Symbolic, None) => "not a heap block".to_string(),
+        _ => show(mode, block, target),
     };
-    if capacity == Some(0) {
-        return format!("{} (dangling: capacity 0, no block)", address(target));
-    }
-    let mut text = address(target);
-    match (len, capacity) {
-        (Some(len), Some(capacity)) => {
-            let _ = write!(text, " (len {len}, capacity {capacity})");
-        }
-        (Some(len), None) => {
-            let _ = write!(text, " (len {len})");
-        }
-        _ => {}
-    }
-    text
+    let detail = match (len, capacity) {
+        (_, Some(0)) => "capacity 0, no block".to_string(),
+        (Some(len), Some(capacity)) => format!("len {len}, capacity {capacity}"),
+        (Some(len), None) => format!("len {len}"),
+        _ => return Some(place),
+    };
+    let detail = if dangling && mode != AddressMode::Symbolic {
+        format!("dangling: {detail}")
+    } else {
+        detail
+    };
+    Some(if narrow {
+        format!("{place}\n{}", detail.replace(", ", ",\n"))
+    } else {
+        format!("{place} ({detail})")
+    })
 }
 
 /// The observations table: one column per field name, in order of first use.

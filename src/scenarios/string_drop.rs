@@ -16,8 +16,8 @@ pub fn run(s: &mut Scene) {
         s.pointer("greeting", &greeting);
     } // `greeting` goes out of scope: its block is freed here.
 
-    // Each String owns a block for its bytes; then one more block holds the
-    // three String headers (pointer, length, capacity: 24 bytes each).
+    // `vec!` first allocates one block for three String headers (pointer,
+    // length, capacity: 24 bytes each); then each String allocates its bytes.
     let names: Vec<String> = vec![
         String::from(black_box("ada")),
         String::from(black_box("grace")),

@@ -1,0 +1,211 @@
+//! The `memlab` binary, run as a user would: exit codes, errors, JSON contract.
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn memlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_memlab"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("memlab runs")
+}
+
+/// Runs memlab and checks its exit code; returns (stdout, stderr).
+#[track_caller]
+fn check(args: &[&str], code: i32) -> (String, String) {
+    let out = memlab(args);
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8 stderr");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "memlab {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "memlab {args:?} panicked: {stderr}"
+    );
+    (stdout, stderr)
+}
+
+#[track_caller]
+fn json(args: &[&str]) -> Value {
+    let (stdout, _) = check(args, 0);
+    serde_json::from_str(&stdout).expect("valid JSON")
+}
+
+#[test]
+fn list_names_every_scenario() {
+    let (stdout, _) = check(&["list"], 0);
+    for id in ["locals", "box", "vec-growth", "string-drop"] {
+        assert!(stdout.contains(id), "{id} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn no_arguments_prints_a_welcome() {
+    let (stdout, _) = check(&[], 0);
+    assert!(stdout.contains("memlab trace vec-growth"), "{stdout}");
+}
+
+#[test]
+fn unknown_scenario_exits_2_with_one_line_naming_the_closest() {
+    let (stdout, stderr) = check(&["trace", "vec-grwth"], 2);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("'vec-growth'"), "{stderr}");
+
+    let (_, stderr) = check(&["trace", "zzzzzz"], 2);
+    assert!(stderr.contains("memlab list"), "{stderr}");
+}
+
+#[test]
+fn bad_flags_and_widths_are_usage_errors() {
+    check(&["trace", "box", "--frobnicate"], 2);
+    check(&["trace", "box", "--format", "xml"], 2);
+    check(&["--width", "5", "trace", "box"], 2);
+    check(&["--width", "100000", "trace", "box"], 2);
+    check(&["--color", "sometimes", "list"], 2);
+    check(&["trace"], 2);
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let (stdout, _) = check(&["--help"], 0);
+    assert!(stdout.contains("trace"));
+    check(&["trace", "--help"], 0);
+    check(&["--version"], 0);
+}
+
+#[test]
+fn table_fits_the_width_and_has_no_colour_off_a_terminal() {
+    for width in ["60", "100", "160"] {
+        let (stdout, _) = check(&["trace", "vec-growth", "--width", width], 0);
+        assert!(!stdout.contains('\x1b'), "colour when not a terminal");
+        let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= width.parse().unwrap(), "{widest} > {width}");
+    }
+    let (stdout, _) = check(&["trace", "box", "--color", "always"], 0);
+    assert!(stdout.contains('\x1b'), "--color always");
+}
+
+#[test]
+fn json_has_the_documented_keys() {
+    let trace = json(&["trace", "vec-growth", "--format", "json"]);
+    assert_eq!(trace["scenario"], "vec-growth");
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let has_all = |v: &Value, wanted: &[&str]| {
+        let present = keys(v);
+        for key in wanted {
+            assert!(present.iter().any(|k| k == key), "{key} missing in {v}");
+        }
+    };
+    has_all(&trace, &["scenario", "events", "stack", "summary"]);
+    for event in trace["events"].as_array().unwrap() {
+        has_all(
+            event,
+            &[
+                "seq",
+                "kind",
+                "address",
+                "size",
+                "align",
+                "old_address",
+                "old_size",
+                "moved",
+                "file",
+                "line",
+            ],
+        );
+    }
+    for entry in trace["stack"].as_array().unwrap() {
+        has_all(
+            entry,
+            &["name", "type", "address", "size", "align", "points_to"],
+        );
+    }
+    has_all(
+        &trace["summary"],
+        &[
+            "allocs",
+            "reallocs",
+            "deallocs",
+            "bytes_allocated",
+            "peak_live_bytes",
+            "live_bytes_at_end",
+            "lost_events",
+        ],
+    );
+}
+
+#[test]
+fn json_vec_growth_shows_growing_reallocations_each_on_a_line() {
+    let trace = json(&["trace", "vec-growth", "--format", "json"]);
+    let events = trace["events"].as_array().unwrap();
+    let mut previous_size = 0;
+    let mut reallocs = 0;
+    for event in events {
+        assert_eq!(event["file"], "src/scenarios/vec_growth.rs");
+        assert!(event["line"].as_u64().is_some(), "{event}");
+        assert!(event["address"].as_str().unwrap().starts_with("0x"));
+        match event["kind"].as_str().unwrap() {
+            "realloc" => {
+                reallocs += 1;
+                let size = event["size"].as_u64().unwrap();
+                assert!(size > previous_size);
+                assert_eq!(event["old_size"].as_u64(), Some(previous_size));
+                assert!(event["moved"].is_boolean());
+                previous_size = size;
+            }
+            "alloc" => previous_size = event["size"].as_u64().unwrap(),
+            _ => {
+                assert!(event["old_address"].is_null() && event["moved"].is_null());
+            }
+        }
+    }
+    assert!(reallocs >= 4, "{reallocs} reallocations");
+    assert_eq!(trace["summary"]["reallocs"], reallocs);
+    assert_eq!(trace["summary"]["live_bytes_at_end"], 0);
+}
+
+#[test]
+fn json_box_frees_the_block_it_allocated() {
+    let trace = json(&["trace", "box", "--format", "json"]);
+    let events = trace["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["kind"], "alloc");
+    assert_eq!(events[1]["kind"], "dealloc");
+    assert_eq!(events[0]["address"], events[1]["address"]);
+    for entry in trace["stack"].as_array().unwrap() {
+        assert_eq!(entry["points_to"], events[0]["address"]);
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        .args(["trace", "vec-growth"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before memlab writes, as `| head -0` would.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert_eq!(stderr, "");
+}

@@ -1,0 +1,233 @@
+//! The facts each scenario exists to show, asserted on a live run.
+//! (Snapshots in tests/snapshots.rs hold the rendered output.)
+
+use memlab::recorder::{Kind, Lines, Options};
+use memlab::scenarios::{self, SCENARIOS, Scenario};
+use memlab::trace::{Event, Trace};
+
+fn run(id: &str) -> Trace {
+    Trace::run(scenario(id), Options::default())
+}
+
+fn scenario(id: &str) -> &'static Scenario {
+    scenarios::find(id).unwrap_or_else(|| panic!("no scenario {id}"))
+}
+
+/// The 1-based line of `scenario` whose code contains `snippet` (exactly one).
+#[track_caller]
+fn line_of(id: &str, snippet: &str) -> u32 {
+    let lines: Vec<usize> = scenario(id)
+        .source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(snippet))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(lines.len(), 1, "{snippet:?} in {id}: lines {lines:?}");
+    lines[0] as u32
+}
+
+fn kinds(events: &[Event]) -> Vec<Kind> {
+    events.iter().map(|e| e.kind).collect()
+}
+
+#[test]
+fn every_scenario_runs_cleanly_and_ties_every_event_to_a_line() {
+    for scenario in SCENARIOS {
+        let trace = Trace::run(scenario, Options::default());
+        assert_eq!(trace.panic, None, "{}", scenario.id);
+        assert_eq!(trace.lost_events, 0, "{}", scenario.id);
+        for event in &trace.events {
+            let line = event.line.unwrap_or_else(|| {
+                panic!("{}: event #{} has no source line", scenario.id, event.seq)
+            });
+            assert!(
+                scenario.source_line(line).is_some(),
+                "{}: line {line} is not in the file",
+                scenario.id
+            );
+        }
+    }
+}
+
+#[test]
+fn frame_pointer_lines_agree_with_the_unwinder() {
+    // The fast frame-pointer walk and the backtrace crate's DWARF unwinder are
+    // independent ways to find the caller; they must name the same lines.
+    for scenario in SCENARIOS {
+        let fast = Trace::run(scenario, Options::default());
+        let unwind = Trace::run(
+            scenario,
+            Options {
+                lines: Lines::Unwind,
+                ..Options::default()
+            },
+        );
+        let facts = |t: &Trace| -> Vec<_> {
+            t.events
+                .iter()
+                .map(|e| (e.kind, e.size, e.align, e.line))
+                .collect()
+        };
+        assert_eq!(facts(&fast), facts(&unwind), "{}", scenario.id);
+    }
+}
+
+#[test]
+fn locals_has_no_heap_events_and_nested_frames_sit_lower() {
+    let trace = run("locals");
+    assert!(trace.events.is_empty(), "{:?}", trace.events);
+
+    let local = |name: &str| {
+        trace
+            .locals
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap_or_else(|| panic!("no local {name}"))
+    };
+    for (name, size, align) in [
+        ("small", 1, 1),
+        ("count", 4, 4),
+        ("big", 8, 8),
+        ("ratio", 8, 8),
+        ("bytes", 4, 1),
+    ] {
+        assert_eq!(
+            (local(name).size, local(name).align),
+            (size, align),
+            "{name}"
+        );
+        assert!(local(name).points_to.is_none());
+    }
+
+    let addresses = |frame: &str| -> Vec<usize> {
+        let a: Vec<usize> = trace
+            .locals
+            .iter()
+            .filter(|l| l.frame == frame)
+            .map(|l| l.address)
+            .collect();
+        assert!(!a.is_empty(), "no locals in frame {frame}");
+        a
+    };
+    let (run, outer, inner) = (addresses("run"), addresses("outer"), addresses("inner"));
+    // The stack grows down: each callee's locals lie below all of its caller's.
+    assert!(outer.iter().max() < run.iter().min());
+    assert!(inner.iter().max() < outer.iter().min());
+}
+
+#[test]
+fn box_allocates_once_moves_only_the_pointer_and_frees_the_same_block() {
+    let trace = run("box");
+    assert_eq!(kinds(&trace.events), [Kind::Alloc, Kind::Dealloc]);
+    let (alloc, free) = (&trace.events[0], &trace.events[1]);
+    assert_eq!((alloc.size, alloc.align), (32, 8));
+    assert_eq!(free.address, alloc.address);
+    assert_eq!(alloc.line, Some(line_of("box", "Box::new(")));
+    assert_eq!(
+        free.line,
+        Some(line_of("box", "} // `second` goes out of scope"))
+    );
+
+    let [first, second] = trace.locals.as_slice() else {
+        panic!("expected two locals: {:?}", trace.locals)
+    };
+    assert_eq!((first.name, second.name), ("first", "second"));
+    assert_eq!(first.size, 8, "a Box is one pointer");
+    assert_ne!(
+        first.address, second.address,
+        "the move gives a new stack slot"
+    );
+    let target = |l: &memlab::scene::Local| l.points_to.map(|t| t.address);
+    assert_eq!(target(first), Some(alloc.address));
+    assert_eq!(
+        target(second),
+        Some(alloc.address),
+        "same heap block after the move"
+    );
+}
+
+#[test]
+fn vec_growth_reallocates_to_each_capacity_it_reports() {
+    let trace = run("vec-growth");
+    let push_line = line_of("vec-growth", "numbers.push(");
+    let events = &trace.events;
+    assert_eq!(events.first().map(|e| e.kind), Some(Kind::Alloc));
+    assert_eq!(events.last().map(|e| e.kind), Some(Kind::Dealloc));
+    let reallocs: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Realloc).collect();
+    assert!(reallocs.len() >= 4, "{} reallocations", reallocs.len());
+
+    // Each growth starts from the block and size the previous event left.
+    for pair in events.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        if after.kind == Kind::Realloc {
+            assert_eq!(after.old, Some((before.address, before.size)));
+            assert!(after.size > before.size, "sizes grow");
+        }
+    }
+    for event in &events[..events.len() - 1] {
+        assert_eq!(event.line, Some(push_line), "event #{}", event.seq);
+    }
+    assert_eq!(
+        events.last().unwrap().address,
+        events[events.len() - 2].address
+    );
+
+    // One observation per push; whenever capacity changed, exactly one heap event
+    // happened during that push, and its size is the new capacity in bytes.
+    assert_eq!(trace.observations.len(), 33);
+    let mut previous = (0, 0); // (capacity, events so far)
+    for (i, o) in trace.observations.iter().enumerate() {
+        let (len, capacity) = (o.get("len").unwrap(), o.get("capacity").unwrap());
+        assert_eq!(len, i + 1);
+        assert!(capacity >= len);
+        if capacity == previous.0 {
+            assert_eq!(o.after_event, previous.1, "push {len} touched the heap");
+        } else {
+            assert_eq!(o.after_event, previous.1 + 1, "push {len}");
+            assert_eq!(events[o.after_event - 1].size, capacity * 8, "push {len}");
+        }
+        previous = (capacity, o.after_event);
+    }
+}
+
+#[test]
+fn string_drop_frees_every_block_strings_before_their_vec() {
+    let trace = run("string-drop");
+    let summary = trace.summary();
+    assert_eq!(summary.allocs, summary.deallocs);
+    assert_eq!(summary.live_bytes_at_end, 0);
+    assert_eq!(summary.reallocs, 0);
+
+    let blocks: Vec<usize> = trace
+        .events
+        .iter()
+        .filter(|e| e.kind == Kind::Alloc)
+        .map(|e| e.size)
+        .collect();
+    assert_eq!(
+        blocks,
+        [5, 72, 3, 5, 5],
+        "hello; 3 × 24-byte headers; ada, grace, linus"
+    );
+
+    let local = |name: &str| trace.locals.iter().find(|l| l.name == name).unwrap();
+    assert_eq!(local("greeting").size, 24, "pointer, length, capacity");
+    assert_eq!(local("literal").size, 16, "pointer, length");
+    let greeting = local("greeting").points_to.unwrap();
+    assert_eq!((greeting.len, greeting.capacity), (Some(5), Some(5)));
+    let heap: Vec<usize> = trace.events.iter().map(|e| e.address).collect();
+    let literal = local("literal").points_to.unwrap().address;
+    assert!(!heap.contains(&literal), "a literal is not a heap block");
+
+    // Dropping the Vec frees each String's bytes, then the Vec's own block.
+    let names = local("names").points_to.unwrap().address;
+    let frees: Vec<&Event> = trace
+        .events
+        .iter()
+        .filter(|e| e.kind == Kind::Dealloc)
+        .collect();
+    assert_eq!(frees.last().unwrap().address, names);
+    let drop_line = line_of("string-drop", "drop(names)");
+    assert!(frees[1..].iter().all(|e| e.line == Some(drop_line)));
+}
