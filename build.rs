@@ -13,7 +13,7 @@ fn main() {
         .map(|flag| flag.strip_prefix("-C").unwrap_or(flag))
         .filter_map(|flag| flag.strip_prefix("force-frame-pointers"))
         .next_back()
-        .is_some_and(|value| matches!(value, "" | "=yes" | "=y" | "=on" | "=true"));
+        .is_some_and(|value| matches!(value, "" | "=yes" | "=y" | "=on" | "=true" | "=always"));
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     // Checked on x86-64 Linux with Rust 1.95: std's own functions there keep frame

@@ -24,6 +24,10 @@
 //!   one relaxed atomic load is the whole cost when no thread is recording;
 //! - event buffers are pooled and never freed: freeing a large block would raise
 //!   glibc's dynamic mmap threshold and change where later big blocks land.
+//!
+//! Only the calling thread is recorded. A thread the closure spawns is not,
+//! but `spawn`'s own bookkeeping on the calling thread is, and some of those
+//! blocks are freed by the other thread, so they look live at the end.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -44,8 +48,9 @@ const MAX_FRAMES: usize = 48;
 /// Distinct call chains a recording can keep (events with a new chain beyond
 /// this get no source line, and are counted).
 const MAX_CHAINS: usize = 1 << 14;
-/// Frame addresses stored across all distinct chains of one recording.
-const MAX_CHAIN_FRAMES: usize = 1 << 17;
+/// Frame addresses stored across all distinct chains of one recording: room
+/// for every chain at a typical depth of 32 frames.
+const MAX_CHAIN_FRAMES: usize = MAX_CHAINS * 32;
 /// Marks an event whose call chain was not captured.
 const NO_CHAIN: u32 = u32::MAX;
 
@@ -130,11 +135,17 @@ struct ThreadState {
     buffers: Cell<*mut Buffers>,
     /// Set while the allocator records (re-entry guard) and while paused.
     busy: Cell<bool>,
+    /// Lowest address of this thread's stack; 0 until looked up.
+    stack_low: Cell<usize>,
 }
 
 thread_local! {
     static STATE: ThreadState = const {
-        ThreadState { buffers: Cell::new(ptr::null_mut()), busy: Cell::new(false) }
+        ThreadState {
+            buffers: Cell::new(ptr::null_mut()),
+            busy: Cell::new(false),
+            stack_low: Cell::new(0),
+        }
     };
 }
 
@@ -145,7 +156,9 @@ struct Buffers {
     limit: usize,
     lost: u64,
     lines: Lines,
-    /// Highest stack address a frame walk may read: just above `record`'s frame.
+    /// This thread's stack, as far as frame walks may read it: from its lowest
+    /// address (0 if unknown: no walks) up to just below `record`'s locals.
+    stack_low: usize,
     stack_top: usize,
     /// Distinct call chains, as (start, len) into `frames`.
     chains: Vec<(u32, u32)>,
@@ -163,6 +176,7 @@ impl Buffers {
             limit: capacity,
             lost: 0,
             lines: Lines::Off,
+            stack_low: 0,
             stack_top: 0,
             chains: Vec::with_capacity(MAX_CHAINS),
             frames: Vec::with_capacity(MAX_CHAIN_FRAMES),
@@ -171,12 +185,13 @@ impl Buffers {
         })
     }
 
-    fn reset(&mut self, options: Options, stack_top: usize) {
+    fn reset(&mut self, options: Options, stack_top: usize, stack_low: usize) {
         self.events.clear();
         self.limit = options.capacity.min(self.events.capacity());
         self.lost = 0;
         self.lines = options.lines;
         self.stack_top = stack_top;
+        self.stack_low = stack_low;
         self.chains.clear();
         self.frames.clear();
         self.slots.fill(0);
@@ -288,25 +303,81 @@ pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
         .unwrap_or(false);
     assert!(!already, "memlab recordings do not nest");
 
+    pause_panic_hooks();
     let mut buffers = take_buffers(options.capacity);
-    // Frame walks stop below this address: `record`'s own locals sit above every
-    // frame that `f` and the allocator run in.
+    // Frame walks stay between the allocator's frame and this address:
+    // `record`'s own locals sit above every frame `f` and the allocator run in.
     let marker = 0u8;
     let stack_top = std::hint::black_box(&marker) as *const u8 as usize;
-    buffers.reset(options, stack_top);
+    buffers.reset(options, stack_top, stack_low());
     let raw = Box::into_raw(buffers);
 
-    let outcome = {
+    let result = {
         let _active = Active::start(raw);
-        panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_message(&*payload))
+        panic::catch_unwind(AssertUnwindSafe(f))
     };
-    // SAFETY: `raw` came from `Box::into_raw` above, and `Active` has been
-    // dropped, so this thread's allocator no longer writes through it.
+    // SAFETY: `raw` came from `Box::into_raw` above and nothing between the
+    // two calls can unwind (`catch_unwind` catches `f`'s panics); `Active` has
+    // been dropped, so this thread's allocator no longer writes through it.
     let buffers = unsafe { Box::from_raw(raw) };
+    // Only now, with recording stopped, read and drop a panic's payload.
+    let outcome = result.map_err(|payload| {
+        let message = panic_message(&*payload);
+        // A payload whose own `Drop` panics must not take the caller down.
+        if let Err(again) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+            std::mem::forget(again);
+        }
+        message
+    });
     Recording {
         outcome,
         buffers: Some(buffers),
     }
+}
+
+/// Wraps the process's panic hook, once, so that it runs with recording
+/// paused: the hook's message formatting and printing are memlab's business,
+/// not the scenario's. The wrapped hook still runs unchanged.
+fn pause_panic_hooks() {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let hook = panic::take_hook();
+        panic::set_hook(Box::new(move |info| paused(|| hook(info))));
+    });
+}
+
+/// The lowest address of this thread's stack, looked up once per thread
+/// (outside the allocator: the lookup may allocate). 0 when unknown.
+fn stack_low() -> usize {
+    let cached = STATE.try_with(|state| state.stack_low.get()).unwrap_or(0);
+    if cached != 0 {
+        return cached;
+    }
+    let low = query_stack_low();
+    let _ = STATE.try_with(|state| state.stack_low.set(low));
+    low
+}
+
+#[cfg(target_os = "linux")]
+fn query_stack_low() -> usize {
+    // SAFETY: `attr` is initialised by `pthread_getattr_np` before use and
+    // destroyed once; `pthread_attr_getstack` only writes the two out-values.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return 0;
+        }
+        let mut base: *mut libc::c_void = ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let found = libc::pthread_attr_getstack(&attr, &mut base, &mut size) == 0;
+        libc::pthread_attr_destroy(&mut attr);
+        if found { base as usize } else { 0 }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn query_stack_low() -> usize {
+    0
 }
 
 /// Runs `f` with recording paused on this thread: its heap events are not
@@ -456,7 +527,8 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
         // SAFETY: `buffers` is non-null only between `Active::start` and
         // `Active::drop` on this thread, while `record` owns the allocation and
         // does not touch it; `busy` is now true, so a re-entered allocator call
-        // (or a probe) cannot create a second reference.
+        // (or a probe) cannot create a second reference. Nothing below can
+        // panic: every index is bounds-checked by comparison first.
         let buffers = unsafe { &mut *buffers };
         let chain = if buffers.events.len() >= buffers.limit {
             NO_CHAIN // will be lost anyway: skip the frame walk
@@ -481,7 +553,7 @@ fn capture_chain(buffers: &mut Buffers) -> u32 {
     let n = match buffers.lines {
         Lines::Off => return NO_CHAIN,
         #[cfg(memlab_frame_pointers)]
-        Lines::Auto => walk_frame_pointers(&mut frames, buffers.stack_top),
+        Lines::Auto => walk_frame_pointers(&mut frames, buffers.stack_low, buffers.stack_top),
         #[cfg(not(memlab_frame_pointers))]
         Lines::Auto => unwind(&mut frames, buffers.stack_top),
         Lines::Unwind => unwind(&mut frames, buffers.stack_top),
@@ -494,27 +566,41 @@ fn capture_chain(buffers: &mut Buffers) -> u32 {
 
 /// Collects return addresses by following the frame-pointer chain from this
 /// function's frame up to (not past) `stack_top`. Returns how many it stored.
+///
+/// Every read lies in `[rsp, stack_top)`, and the walk only starts when `rsp`
+/// is inside this thread's stack `[stack_low, stack_top)`: that range is live,
+/// mapped stack, so the reads are in bounds even when some frame lacks a frame
+/// pointer and its saved `rbp` is garbage, and even when the allocation runs
+/// on another stack (a coroutine, a signal stack): then nothing is walked.
 #[cfg(memlab_frame_pointers)]
 #[inline(never)]
-fn walk_frame_pointers(out: &mut [usize; MAX_FRAMES], stack_top: usize) -> usize {
-    let mut fp: usize;
-    // SAFETY: reads the frame-pointer register; no memory access, no side effects.
+fn walk_frame_pointers(out: &mut [usize; MAX_FRAMES], stack_low: usize, stack_top: usize) -> usize {
+    let (mut fp, sp): (usize, usize);
+    // SAFETY: reads the frame-pointer and stack-pointer registers; no memory
+    // access, no side effects.
     unsafe {
-        std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags));
+        std::arch::asm!(
+            "mov {fp}, rbp",
+            "mov {sp}, rsp",
+            fp = out(reg) fp,
+            sp = out(reg) sp,
+            options(nomem, nostack, preserves_flags),
+        );
     }
-    let stack_bottom = fp;
+    if stack_low == 0 || sp < stack_low || sp >= stack_top {
+        return 0;
+    }
+    let word = std::mem::size_of::<usize>();
     let mut n = 0;
-    // Each frame record is [saved caller fp, return address]. Every address read
-    // lies in [stack_bottom, stack_top): live stack of this thread between this
-    // frame and `record`'s, so the reads are in bounds even if a frame lacked a
-    // frame pointer; the chain must strictly climb, so the loop ends.
+    // Each frame record is [saved caller fp, return address]; the chain must
+    // strictly climb, so the loop ends.
     while n < MAX_FRAMES
-        && fp >= stack_bottom
+        && fp >= sp
         && fp.is_multiple_of(std::mem::align_of::<usize>())
-        && fp.saturating_add(2 * std::mem::size_of::<usize>()) <= stack_top
+        && fp.saturating_add(2 * word) <= stack_top
     {
-        // SAFETY: `fp` and `fp + 8` are aligned and inside this thread's live
-        // stack range checked above.
+        // SAFETY: `fp` and `fp + 8` are aligned and inside [sp, stack_top),
+        // which is this thread's live stack (checked above).
         let (next, ret) = unsafe {
             (
                 ptr::read_volatile(fp as *const usize),
@@ -539,10 +625,13 @@ fn walk_frame_pointers(out: &mut [usize; MAX_FRAMES], stack_top: usize) -> usize
 #[inline(never)]
 fn unwind(out: &mut [usize; MAX_FRAMES], stack_top: usize) -> usize {
     let mut n = 0;
-    // SAFETY: `trace_unsynchronized` requires that no other thread unwinds with
-    // it at the same time through a non-reentrant unwinder. glibc's
-    // `_Unwind_Backtrace` is thread-safe; the closure does not allocate (the
-    // `busy` flag would skip recording if anything below did).
+    // SAFETY: `trace_unsynchronized` requires that no other thread unwinds
+    // through a non-thread-safe unwinder at the same time; libgcc's
+    // `_Unwind_Backtrace` is thread-safe. It is not lock-free everywhere: with
+    // glibc < 2.35 or libgcc < 12 it finds unwind tables through
+    // `dl_iterate_phdr`, which takes the loader's lock, so this fallback path
+    // can wait on (never hold) a lock there. The closure does not allocate, and
+    // `busy` would skip recording if anything below did.
     unsafe {
         backtrace::trace_unsynchronized(|frame| {
             let sp = frame.sp() as usize;
@@ -708,6 +797,92 @@ mod tests {
             chains.len()
         );
         assert_eq!(rec.unattributed(), 0);
+    }
+
+    #[test]
+    fn a_panic_records_the_scenario_not_the_panic_hook() {
+        let rec = record(opts(), || {
+            let _b = black_box(Box::new(1u8));
+            panic!("boom {}", 3);
+        });
+        assert_eq!(rec.outcome.as_ref().unwrap_err(), "boom 3");
+        let events = rec.events();
+        assert_eq!((events[0].kind, events[0].size), (Kind::Alloc, 1));
+        // Unwinding drops the Box inside the recording.
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == Kind::Dealloc && e.address == events[0].address)
+        );
+        // The hook's message formatting and printing are not recorded; what is
+        // left is the Box, the panic's payload and its exception object
+        // (freed when caught).
+        assert!(events.len() <= 5, "{events:?}");
+    }
+
+    /// A 1 MiB stack outside the thread's own, for the test below.
+    #[cfg(memlab_frame_pointers)]
+    static mut OTHER_STACK: [u128; 1 << 16] = [0; 1 << 16];
+
+    #[cfg(memlab_frame_pointers)]
+    extern "C" fn allocate_a_box() {
+        black_box(Box::new(1u64));
+    }
+
+    #[cfg(memlab_frame_pointers)]
+    #[test]
+    fn allocations_on_another_stack_with_a_garbage_frame_pointer_are_safe() {
+        let top = (&raw mut OTHER_STACK as usize) + std::mem::size_of::<[u128; 1 << 16]>();
+        let garbage: usize = 0x6000_0000_0000; // unmapped
+        let rec = record(opts(), || {
+            // SAFETY: switches to a static 1 MiB stack (16-byte aligned after
+            // the two 8-byte adjustments), calls an extern "C" function with a
+            // garbage frame pointer, and restores rsp and rbp before returning.
+            unsafe {
+                std::arch::asm!(
+                    "mov r12, rsp",
+                    "mov rsp, {stack}",
+                    "push rbp",
+                    "sub rsp, 8",
+                    "mov rbp, {garbage}",
+                    "call {f}",
+                    "add rsp, 8",
+                    "pop rbp",
+                    "mov rsp, r12",
+                    stack = in(reg) top,
+                    garbage = in(reg) garbage,
+                    f = sym allocate_a_box,
+                    out("r12") _,
+                    clobber_abi("C"),
+                );
+            }
+        });
+        // Recorded, but not walked: the allocation ran off this thread's stack.
+        assert_eq!(rec.events().len(), 2);
+        assert!(rec.events().iter().all(|e| rec.chain(e).is_none()));
+    }
+
+    #[cfg(memlab_frame_pointers)]
+    #[test]
+    fn a_garbage_frame_pointer_on_the_same_stack_ends_the_walk() {
+        let rec = record(opts(), || {
+            // SAFETY: calls an extern "C" function with a garbage frame pointer
+            // on the current stack (kept 16-byte aligned) and restores rbp.
+            unsafe {
+                std::arch::asm!(
+                    "push rbp",
+                    "sub rsp, 8",
+                    "mov rbp, {garbage}",
+                    "call {f}",
+                    "add rsp, 8",
+                    "pop rbp",
+                    garbage = in(reg) 0x6000_0000_0000usize,
+                    f = sym allocate_a_box,
+                    clobber_abi("C"),
+                );
+            }
+        });
+        assert_eq!(rec.events().len(), 2);
     }
 
     #[test]

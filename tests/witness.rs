@@ -1,0 +1,133 @@
+//! Independent witnesses that memlab's numbers are true. They need a release
+//! build (and valgrind), so `cargo test` skips them and `.ci/run` runs them:
+//!
+//!     cargo build --release && cargo test --test witness -- --ignored
+//!
+//! - valgrind's `--trace-malloc=yes` prints every malloc/realloc/free of the
+//!   same process: memlab's events must appear there, in order, back to back.
+//! - a release build must report the same kinds, sizes, aligns and lines as
+//!   the debug build the other tests use.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use memlab::scenarios::SCENARIOS;
+use serde_json::Value;
+
+fn release_binary() -> PathBuf {
+    let path = std::env::var_os("MEMLAB_RELEASE_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/memlab"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --release` first",
+        path.display()
+    );
+    path
+}
+
+fn run_json(mut command: Command) -> (Value, String) {
+    let out = command.output().expect("command runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{command:?} failed:\n{stderr}");
+    let json = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    (json, stderr)
+}
+
+fn trace_command(binary: impl Into<PathBuf>, id: &str) -> Command {
+    let mut command = Command::new(binary.into());
+    command.args(["trace", id, "--format", "json"]);
+    command
+}
+
+/// The line valgrind prints for one memlab event (addresses in lowercase).
+fn valgrind_line(event: &Value) -> String {
+    let text = |key: &str| event[key].as_str().unwrap().to_string();
+    let size = event["size"].as_u64().unwrap();
+    assert!(
+        event["align"].as_u64().unwrap() <= 16,
+        "over-aligned blocks go through posix_memalign: extend this test"
+    );
+    match event["kind"].as_str().unwrap() {
+        "alloc" => format!("malloc({size}) = {}", text("address")),
+        "alloc_zeroed" => format!("calloc({size},1) = {}", text("address")),
+        "realloc" => format!(
+            "realloc({},{size}) = {}",
+            text("old_address"),
+            text("address")
+        ),
+        "dealloc" => format!("free({})", text("address")),
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+#[test]
+#[ignore = "needs valgrind and a release build: run by .ci/run"]
+fn valgrind_sees_exactly_memlabs_events() {
+    let binary = release_binary();
+    for scenario in SCENARIOS {
+        let mut command = Command::new("valgrind");
+        command.args(["--trace-malloc=yes", "--error-exitcode=1"]);
+        command
+            .arg(&binary)
+            .args(["trace", scenario.id, "--format", "json"]);
+        let (trace, stderr) = run_json(command);
+        // valgrind's lines look like "--4764-- malloc(32) = 0x4BBAA20".
+        let witnessed: Vec<String> = stderr
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("--")?
+                    .split_once("-- ")
+                    .map(|(_, rest)| rest)
+            })
+            .map(str::to_lowercase)
+            .collect();
+        let expected: Vec<String> = trace["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(valgrind_line)
+            .collect();
+        if expected.is_empty() {
+            continue; // locals: nothing to find
+        }
+        let found = witnessed
+            .windows(expected.len())
+            .any(|w| w == expected.as_slice());
+        assert!(
+            found,
+            "{}: valgrind did not see memlab's events back to back:\n{}",
+            scenario.id,
+            expected.join("\n")
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a release build: run by .ci/run"]
+fn release_and_debug_builds_report_the_same_facts() {
+    let release = release_binary();
+    let facts = |trace: &Value| -> Vec<String> {
+        trace["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {} {} {}", e["kind"], e["size"], e["align"], e["line"]))
+            .collect()
+    };
+    for scenario in SCENARIOS {
+        let (debug, _) = run_json(trace_command(env!("CARGO_BIN_EXE_memlab"), scenario.id));
+        let (optimised, _) = run_json(trace_command(&release, scenario.id));
+        assert_eq!(facts(&debug), facts(&optimised), "{}", scenario.id);
+        let locals = |t: &Value| -> Vec<String> {
+            t["stack"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| format!("{} {} {} {}", l["name"], l["type"], l["size"], l["align"]))
+                .collect()
+        };
+        assert_eq!(locals(&debug), locals(&optimised), "{}", scenario.id);
+    }
+}
