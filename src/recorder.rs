@@ -530,8 +530,8 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
         // (or a probe) cannot create a second reference. Nothing below can
         // panic: every index is bounds-checked by comparison first.
         let buffers = unsafe { &mut *buffers };
-        let chain = if buffers.events.len() >= buffers.limit {
-            NO_CHAIN // will be lost anyway: skip the frame walk
+        let chain = if buffers.lines == Lines::Off || buffers.events.len() >= buffers.limit {
+            NO_CHAIN // not wanted, or the event will be lost anyway
         } else {
             capture_chain(buffers)
         };
@@ -548,6 +548,8 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
     });
 }
 
+/// Out of line: its frame array stays off the path of recordings without lines.
+#[inline(never)]
 fn capture_chain(buffers: &mut Buffers) -> u32 {
     let mut frames = [0usize; MAX_FRAMES];
     let n = match buffers.lines {
