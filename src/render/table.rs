@@ -107,8 +107,9 @@ fn keep_whole(table: &mut Table, columns: &[usize]) {
 pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let narrow = settings.width < NARROW_WIDTH;
     let with_code = settings.width >= CODE_COLUMN_WIDTH;
+    let with_realloc = !narrow && trace.events.iter().any(|e| e.old.is_some());
     let mut header = vec!["#", "event", "address", "size/align"];
-    if !narrow {
+    if with_realloc {
         header.push("realloc");
     }
     header.push("line");
@@ -123,7 +124,7 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
             Cell::new(show(settings.addresses, names.event(i), event.address)),
             Cell::new(format!("{} / {}", event.size, event.align)),
         ];
-        if !narrow {
+        if with_realloc {
             row.push(realloc_cell(event, settings.addresses));
         }
         row.push(Cell::new(
@@ -137,7 +138,7 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let line = header.len() - 1 - usize::from(with_code);
     align_right(&mut table, &[0, 3, line]);
     let mut whole = vec![0, 1, 2, 3, line];
-    if !narrow {
+    if with_realloc {
         whole.push(4); // realloc: its lines are already short
     }
     keep_whole(&mut table, &whole);
@@ -191,7 +192,7 @@ fn realloc_cell(event: &Event, mode: AddressMode) -> Cell {
 /// The scenario's code on `line`, e.g. `numbers.push(black_box(i));`.
 fn code(trace: &Trace, line: Option<u32>) -> &'static str {
     line.and_then(|l| trace.scenario.source_line(l))
-        .unwrap_or("(not in the scenario's file)")
+        .unwrap_or("") // the notes below the tables say why
 }
 
 /// The stack locals table. The narrow layout shows what a local points to
