@@ -1,5 +1,7 @@
 //! Command-line definitions (clap derive). Doc comments are the help text.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// See how Rust uses the stack and the heap: memlab runs small Rust scenarios
@@ -25,11 +27,28 @@ pub struct Cli {
     /// in order of allocation, stack slots S1, S2, …), or both.
     #[arg(long, value_enum, default_value_t = Addresses::Real, global = true)]
     pub addresses: Addresses,
+
+    /// Read lessons from this folder (every *.md file) instead of the built-in ones.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub lessons_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List the scenarios memlab can run.
+    /// Read a lesson: prose, the scenario's code, and its live run beside it.
+    Lesson {
+        /// The lesson to read, e.g. vec-growth (see `memlab list`).
+        lesson: String,
+        /// Pause after each section and each piece of evidence, and ask each
+        /// "Predict" question (answers are read from standard input).
+        #[arg(long)]
+        step: bool,
+        /// Evidence beside the prose or below it [default: side by side at 140
+        /// columns or more].
+        #[arg(long, value_enum)]
+        layout: Option<LayoutChoice>,
+    },
+    /// List the lessons and the scenarios.
     List,
     /// Run one scenario and show its heap events, stack locals and a summary.
     Trace {
@@ -46,6 +65,12 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LayoutChoice {
+    Side,
+    Stacked,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -3,15 +3,18 @@
 
 mod cli;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use colored::Colorize;
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 
-use cli::{Addresses, Cli, ColorChoice, Command, Format};
+use cli::{Addresses, Cli, ColorChoice, Command, Format, LayoutChoice};
+use memlab::lessons::{self, Lesson, LoadError, Value, Verdict};
 use memlab::recorder::Options;
+use memlab::render::lesson::{Layout, Piece, Prediction, Runs};
 use memlab::render::{self, AddressMode, Settings};
 use memlab::scenarios::{self, SCENARIOS};
 use memlab::trace::Trace;
@@ -20,6 +23,8 @@ use memlab::trace::Trace;
 enum Error {
     /// The user asked for something that does not exist: exit 2.
     Usage(String),
+    /// A lesson could not be loaded or run: exit 1.
+    Failure(String),
     /// Writing the output failed: exit 1, or 0 when the reader went away.
     Io(io::Error),
 }
@@ -49,6 +54,10 @@ fn main() -> ExitCode {
         Err(Error::Usage(message)) => {
             let _ = writeln!(io::stderr(), "error: {message}");
             ExitCode::from(2)
+        }
+        Err(Error::Failure(message)) => {
+            let _ = writeln!(io::stderr(), "error: {message}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -84,8 +93,8 @@ fn settings(cli: &Cli) -> Settings {
 
 fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
     match &cli.command {
-        None => print(&welcome(settings)),
-        Some(Command::List) => print(&list(settings)),
+        None => print(&welcome(&load_lessons(cli)?, settings)),
+        Some(Command::List) => print(&list(&load_lessons(cli)?, settings)),
         Some(Command::Trace { scenario, format }) => {
             let Some(scenario) = scenarios::find(scenario) else {
                 return Err(Error::Usage(unknown_scenario(scenario)));
@@ -99,7 +108,125 @@ fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
                 }
             }
         }
+        Some(Command::Lesson {
+            lesson,
+            step,
+            layout,
+        }) => {
+            let lessons = load_lessons(cli)?;
+            let Some(lesson) = lessons.iter().find(|l| l.id == *lesson) else {
+                return Err(Error::Usage(unknown_lesson(lesson, &lessons)));
+            };
+            let layout = match layout {
+                Some(LayoutChoice::Side) => Layout::Side,
+                Some(LayoutChoice::Stacked) => Layout::Stacked,
+                None => Layout::for_width(settings.width),
+            };
+            let pieces = render::lesson::lesson(lesson, &mut Runs::default(), settings, layout)
+                .map_err(|e| Error::Failure(e.to_string()))?;
+            present(&pieces, *step, settings)
+        }
     }
+}
+
+fn load_lessons(cli: &Cli) -> Result<Vec<Lesson>, Error> {
+    match &cli.lessons_dir {
+        None => lessons::embedded().map_err(|e| Error::Failure(e.to_string())),
+        Some(dir) => lessons::from_dir(dir).map_err(|e| match e {
+            LoadError::Folder(message) => Error::Usage(message),
+            LoadError::Lesson(e) => Error::Failure(e.to_string()),
+        }),
+    }
+}
+
+/// Prints a laid-out lesson; in step mode waits at each pause (Enter goes on,
+/// `q` quits) and asks each prediction. At the end of input it goes on
+/// without waiting.
+fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error> {
+    let mut out = io::stdout().lock();
+    let mut input = io::stdin().lock().lines();
+    let mut waiting = step;
+    // The next line of input, or None at its end (which stops all waiting).
+    let mut read = |waiting: &mut bool| -> Option<String> {
+        match input.next() {
+            Some(Ok(line)) => Some(line),
+            _ => {
+                *waiting = false;
+                None
+            }
+        }
+    };
+    for (i, piece) in pieces.iter().enumerate() {
+        match piece {
+            Piece::Text(text) => out.write_all(text.as_bytes())?,
+            Piece::Pause if waiting && i + 1 < pieces.len() => {
+                write!(out, "\n{} ", "── Enter: next · q: quit ──".dimmed())?;
+                out.flush()?;
+                match read(&mut waiting) {
+                    Some(line) if line.trim().eq_ignore_ascii_case("q") => return quit(&mut out),
+                    Some(_) => {}
+                    None => writeln!(out)?,
+                }
+            }
+            Piece::Predict(prediction) if step => {
+                write!(out, "\n{} ", "Your answer:".yellow().bold())?;
+                out.flush()?;
+                let typed = if waiting { read(&mut waiting) } else { None };
+                if typed
+                    .as_deref()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("q"))
+                {
+                    return quit(&mut out);
+                }
+                if typed.is_none() {
+                    writeln!(out)?;
+                }
+                let text = verdict(prediction, typed.as_deref());
+                let wrapped = render::fill(&text, usize::from(settings.width));
+                writeln!(out, "{wrapped}")?;
+            }
+            _ => {}
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn quit(out: &mut impl Write) -> Result<(), Error> {
+    writeln!(
+        out,
+        "{}",
+        "Stopped. Run the same command to start again.".dimmed()
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// What the live run says about the reader's answer, and why.
+fn verdict(prediction: &Prediction, typed: Option<&str>) -> String {
+    let value = prediction.value;
+    let said = match typed.map(|t| lessons::judge(value, t)) {
+        Some(Verdict::Agrees) => format!("{} The live run agrees: {value}.", "✓".green().bold()),
+        Some(Verdict::Differs) => format!(
+            "{} The live run says {value}, not {}.",
+            "✗".red().bold(),
+            typed.unwrap_or_default().trim()
+        ),
+        Some(Verdict::Unreadable) => {
+            let expected = match value {
+                Value::Number(_) => "a number",
+                Value::YesNo(_) => "yes or no",
+            };
+            format!("(The answer is {expected}.) The live run says {value}.")
+        }
+        None => format!("The live run says {value}."),
+    };
+    let mut text = format!("{said} {}", format!("({})", prediction.source).dimmed());
+    if let Some(why) = &prediction.why {
+        text.push('\n');
+        text.push_str(why);
+    }
+    text
 }
 
 /// Writes all of `text` to stdout.
@@ -110,36 +237,65 @@ fn print(text: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn unknown_scenario(id: &str) -> String {
-    let suggestions = scenarios::closest(id);
-    let hint = match suggestions.as_slice() {
+fn suggest(id: &str, suggestions: &[&str], kind: &str) -> String {
+    let hint = match suggestions {
         [] => String::new(),
         [one] => format!(" Did you mean '{one}'?"),
         many => format!(" Did you mean one of: {}?", many.join(", ")),
     };
-    format!("no scenario named '{id}'.{hint} Run 'memlab list' to see them all.")
+    format!("no {kind} named '{id}'.{hint} Run 'memlab list' to see them all.")
 }
 
-fn list(settings: Settings) -> String {
+fn unknown_scenario(id: &str) -> String {
+    suggest(id, &scenarios::closest(id), "scenario")
+}
+
+fn unknown_lesson(id: &str, lessons: &[Lesson]) -> String {
+    suggest(id, &lessons::closest(id, lessons), "lesson")
+}
+
+fn two_columns(rows: impl IntoIterator<Item = (String, String)>, settings: Settings) -> Table {
     let mut table = Table::new();
     table
         .load_style(NOTHING)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(settings.width)
         .force_no_tty();
-    for scenario in SCENARIOS {
-        table.add_row(vec![scenario.id, scenario.summary]);
+    for (a, b) in rows {
+        table.add_row(vec![a, b]);
     }
-    format!("Scenarios (run one with 'memlab trace <scenario>'):\n{table}\n")
+    table
 }
 
-fn welcome(settings: Settings) -> String {
+fn list(lessons: &[Lesson], settings: Settings) -> String {
+    let lesson_rows = lessons
+        .iter()
+        .map(|l| (l.id.clone(), l.meta.summary.clone()));
+    let scenario_rows = SCENARIOS
+        .iter()
+        .map(|s| (s.id.to_string(), s.summary.to_string()));
     format!(
-        "memlab shows how Rust uses the stack and the heap: it runs small Rust scenarios\n\
-         under a recording allocator and prints every heap event with its real address,\n\
-         size, alignment and the source line that caused it.\n\n{}\
-         Start with:  memlab trace vec-growth\n\
+        "Lessons, in order (read one with 'memlab lesson <lesson>'):\n{}\n\n\
+         Scenarios (run one with 'memlab trace <scenario>'):\n{}\n",
+        two_columns(lesson_rows, settings),
+        two_columns(scenario_rows, settings)
+    )
+}
+
+fn welcome(lessons: &[Lesson], settings: Settings) -> String {
+    let intro = render::fill(
+        "memlab shows how Rust uses the stack and the heap: it runs small Rust scenarios \
+         under a recording allocator and shows every heap event with its real address, \
+         size, alignment and the source line that caused it, beside lessons that explain it.",
+        usize::from(settings.width),
+    );
+    let start = match lessons.first() {
+        Some(first) => format!("Start with:  memlab lesson {}\n", first.id),
+        None => String::new(),
+    };
+    format!(
+        "{intro}\n\n{}\n{start}Step through: memlab lesson <lesson> --step\n\
          All options: memlab --help\n",
-        list(settings)
+        list(lessons, settings)
     )
 }

@@ -46,9 +46,10 @@ fn list_names_every_scenario() {
 }
 
 #[test]
-fn no_arguments_prints_a_welcome() {
+fn no_arguments_prints_a_welcome_with_the_first_lesson() {
     let (stdout, _) = check(&[], 0);
-    assert!(stdout.contains("memlab trace vec-growth"), "{stdout}");
+    assert!(stdout.contains("Start with:  memlab lesson "), "{stdout}");
+    assert!(stdout.contains("vec-growth"), "{stdout}");
 }
 
 #[test]

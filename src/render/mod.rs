@@ -2,6 +2,9 @@
 //! Only this module knows about colour and width.
 
 pub mod json;
+pub mod lesson;
+pub mod listing;
+pub mod markdown;
 pub mod names;
 pub mod table;
 
@@ -16,6 +19,17 @@ pub struct Settings {
     pub color: bool,
     /// Real addresses, stable names (H1, S1), or both.
     pub addresses: AddressMode,
+}
+
+/// Prose wrapped to `width` columns. Words are never split at their hyphens
+/// (`vec-growth` stays whole); ANSI colour codes take no width.
+pub fn fill(text: &str, width: usize) -> String {
+    textwrap::fill(text, wrap_options(width))
+}
+
+/// The wrapping rules for all prose.
+pub fn wrap_options(width: usize) -> textwrap::Options<'static> {
+    textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
 /// An address as printed everywhere: `0x` and lowercase hex.

@@ -56,7 +56,7 @@ pub fn trace(trace: &Trace, settings: Settings) -> String {
 
 /// Prose wrapped to the width.
 fn wrap(text: &str, settings: Settings) -> String {
-    textwrap::fill(text, usize::from(settings.width))
+    super::fill(text, usize::from(settings.width))
 }
 
 /// Below this width the events table leaves out the code column (the line

@@ -1,0 +1,84 @@
+//! A scenario's source, numbered, with the heap events each line caused
+//! written under it: the code a student reads, tied to what it did.
+
+use colored::Colorize;
+
+use super::Settings;
+use super::markdown;
+use super::names::{Names, show};
+use crate::recorder::Kind;
+use crate::trace::{Event, Trace};
+
+/// The listing as lines no wider than the settings' width.
+pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
+    let width = usize::from(settings.width);
+    let scenario = trace.scenario;
+    let mut out = vec![];
+    let digits = scenario.source.lines().count().to_string().len();
+    let gutter = digits + 3; // "14 │ "
+    let room = width.saturating_sub(gutter).max(10);
+    for (i, code) in scenario.source.lines().enumerate() {
+        let line = i as u32 + 1;
+        let number = format!("{line:>digits$}");
+        let pieces = if code.is_empty() {
+            vec![String::new()]
+        } else {
+            markdown::code(code, room + 2)
+        };
+        for (j, piece) in pieces.into_iter().enumerate() {
+            let piece = piece.strip_prefix("  ").unwrap_or(&piece).to_string();
+            let number = if j == 0 {
+                number.clone()
+            } else {
+                " ".repeat(digits)
+            };
+            out.push(format!("{} {} {piece}", number.dimmed(), "│".dimmed()));
+        }
+        for (index, event) in trace.events.iter().enumerate() {
+            if event.line != Some(line) {
+                continue;
+            }
+            let note = annotation(
+                event,
+                show(settings.addresses, names.event(index), event.address),
+            );
+            let indent = " ".repeat(digits);
+            for (j, piece) in
+                textwrap::wrap(&note, super::wrap_options(room.saturating_sub(2).max(10)))
+                    .into_iter()
+                    .enumerate()
+            {
+                let arrow = if j == 0 { "↳ " } else { "  " };
+                out.push(format!(
+                    "{indent} {} {}{}",
+                    "│".dimmed(),
+                    arrow.dimmed(),
+                    colour(event.kind, &piece)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `#2 realloc 0x55… 32 → 64 B, in place`
+fn annotation(event: &Event, address: String) -> String {
+    let kind = event.kind.name();
+    match (event.old, event.moved()) {
+        (Some((_, old_size)), Some(moved)) => format!(
+            "#{} {kind} {address} {old_size} → {} B, {}",
+            event.seq,
+            event.size,
+            if moved { "moved" } else { "in place" }
+        ),
+        _ => format!("#{} {kind} {address} {} B", event.seq, event.size),
+    }
+}
+
+fn colour(kind: Kind, text: &str) -> String {
+    match kind {
+        Kind::Alloc | Kind::AllocZeroed => text.green().to_string(),
+        Kind::Realloc => text.yellow().to_string(),
+        Kind::Dealloc => text.red().to_string(),
+    }
+}
