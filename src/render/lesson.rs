@@ -119,9 +119,24 @@ pub fn lesson(
         match layout {
             Layout::Stacked => flush_prose(&mut pieces, &mut prose, left),
             Layout::Side => {
-                let left_lines = markdown::blocks(&prose, left);
                 let right_lines: Vec<String> = evidence.join(&String::new());
-                pieces.push(Piece::Text(beside(&left_lines, &right_lines, left)));
+                if right_lines.iter().all(|l| display_width(l) <= right) {
+                    let left_lines = markdown::blocks(&prose, left);
+                    pieces.push(Piece::Text(beside(&left_lines, &right_lines, left)));
+                } else {
+                    // Too narrow for this evidence beside prose: one after the other.
+                    let evidence: Vec<String> = chunk
+                        .iter()
+                        .filter_map(|b| match b {
+                            Block::Evidence { views, .. } => Some(views),
+                            _ => None,
+                        })
+                        .flatten()
+                        .flat_map(|view| render_view(view, runs, settings))
+                        .collect();
+                    flush_prose(&mut pieces, &mut prose, width);
+                    pieces.push(Piece::Text(join(&evidence)));
+                }
             }
         }
         match prediction {
@@ -218,7 +233,8 @@ fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Vec<String> 
             (format!("live run of {id}: {what}"), lines)
         }
     };
-    let mut out = vec![format!("▸ {caption}").dimmed().to_string()];
+    let caption = super::fill(&format!("▸ {caption}"), width);
+    let mut out: Vec<String> = caption.lines().map(|l| l.dimmed().to_string()).collect();
     out.extend(lines);
     out
 }

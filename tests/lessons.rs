@@ -1,0 +1,292 @@
+//! Lessons: every built-in lesson loads and renders at every width and layout;
+//! step mode is driven by scripted input; broken lessons name file and line.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use memlab::lessons::{self, Block};
+use memlab::render::lesson::{Layout, Piece, Runs};
+use memlab::render::{AddressMode, Settings};
+
+fn memlab(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        .args(args)
+        .args(["--color", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("memlab runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Runs memlab with `stdin`, checks the exit code, returns (stdout, stderr).
+#[track_caller]
+fn check(args: &[&str], stdin: &str, code: i32) -> (String, String) {
+    let out = memlab(args, stdin);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}\n{stdout}\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn every_lesson_renders_at_every_width_and_layout() {
+    let lessons = lessons::embedded().expect("the built-in lessons load");
+    assert!(!lessons.is_empty());
+    let mut runs = Runs::default();
+    for lesson in &lessons {
+        for width in [60u16, 80, 160] {
+            for layout in [Layout::Stacked, Layout::Side] {
+                let settings = Settings {
+                    width,
+                    color: false,
+                    addresses: AddressMode::Real,
+                };
+                let pieces = memlab::render::lesson::lesson(lesson, &mut runs, settings, layout)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let text: String = pieces
+                    .iter()
+                    .filter_map(|p| match p {
+                        Piece::Text(t) => Some(t.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                for line in text.lines() {
+                    assert!(
+                        line.chars().count() <= usize::from(width),
+                        "{} at {width} {layout:?}: {} columns:\n{line}",
+                        lesson.id,
+                        line.chars().count()
+                    );
+                }
+                assert!(pieces.iter().any(|p| matches!(p, Piece::Predict(_))));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_lesson_asks_a_prediction_before_its_evidence() {
+    for lesson in lessons::embedded().unwrap() {
+        let first_predict = lesson
+            .blocks
+            .iter()
+            .position(|b| matches!(b, Block::Answer(_)));
+        let first_evidence = lesson
+            .blocks
+            .iter()
+            .position(|b| matches!(b, Block::Evidence { .. }));
+        let (Some(p), Some(e)) = (first_predict, first_evidence) else {
+            panic!("{}: needs a prediction and evidence", lesson.id)
+        };
+        assert!(
+            p < e,
+            "{}: the first evidence comes before any prediction",
+            lesson.id
+        );
+        for scenario in &lesson.meta.scenarios {
+            assert!(memlab::scenarios::find(scenario).is_some());
+        }
+    }
+}
+
+#[test]
+fn list_shows_lessons_in_order_then_scenarios() {
+    let (stdout, _) = check(&["list"], "", 0);
+    let lessons = stdout.find("Lessons").unwrap();
+    let scenarios = stdout.find("Scenarios").unwrap();
+    assert!(lessons < scenarios);
+    let ids: Vec<String> = lessons::embedded()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let mut last = 0;
+    for id in &ids {
+        let at = stdout[..scenarios]
+            .find(&format!(" {id} "))
+            .unwrap_or_else(|| panic!("{id}"));
+        assert!(at >= last, "{id} out of order");
+        last = at;
+    }
+}
+
+#[test]
+fn unknown_lesson_exits_2_naming_the_closest() {
+    let (_, stderr) = check(&["lesson", "vec-grwoth"], "", 2);
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(stderr.contains("'vec-growth'"), "{stderr}");
+}
+
+#[test]
+fn lesson_fits_the_width_side_by_side_or_stacked() {
+    let (wide, _) = check(&["lesson", "vec-growth", "--width", "160"], "", 0);
+    let (narrow, _) = check(&["lesson", "vec-growth", "--width", "70"], "", 0);
+    // Side by side: some line holds prose and, after a gutter, a table border.
+    assert!(
+        wide.lines()
+            .any(|l| l.contains("   │") && l.trim_start().len() < l.len() - 70)
+    );
+    assert!(wide.lines().all(|l| l.chars().count() <= 160));
+    assert!(narrow.lines().all(|l| l.chars().count() <= 70));
+    let (forced, _) = check(
+        &[
+            "lesson",
+            "vec-growth",
+            "--width",
+            "160",
+            "--layout",
+            "stacked",
+        ],
+        "",
+        0,
+    );
+    assert!(forced.lines().filter(|l| l.starts_with('│')).count() > 10);
+}
+
+#[test]
+fn step_mode_judges_a_right_answer_and_quits_on_q() {
+    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "8\n\nq\n", 0);
+    assert!(stdout.contains("✓ The live run agrees: 8."), "{stdout}");
+    assert!(stdout.contains("Stopped."), "{stdout}");
+    // It stopped early: the last section's evidence was never printed.
+    assert!(
+        !stdout.contains("live run of vec-growth: summary"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn step_mode_corrects_a_wrong_answer() {
+    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "6\nq\n", 0);
+    assert!(stdout.contains("✗ The live run says 8, not 6."), "{stdout}");
+    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "lots\nq\n", 0);
+    assert!(
+        stdout.contains("(The answer is a number.) The live run says 8."),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn step_mode_goes_on_without_waiting_at_the_end_of_input() {
+    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "", 0);
+    assert!(stdout.contains("The live run says 8."), "{stdout}");
+    assert!(
+        stdout.contains("live run of vec-growth: summary"),
+        "the whole lesson"
+    );
+    assert!(
+        !stdout.contains("Enter: next"),
+        "no pauses once input has ended"
+    );
+}
+
+/// Writes `files` into a fresh folder and runs `memlab list` on it.
+fn lessons_dir(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("memlab-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
+const GOOD: &str = "+++\ntitle = \"T\"\nsummary = \"S\"\nscenarios = [\"box\"]\norder = 1\n+++\n\
+# T\n\n> **Predict:** how many heap events?\n\n```memlab\nanswer box events\n```\n\n\
+```memlab\nevents box\n```\n";
+
+#[test]
+fn lessons_dir_replaces_the_built_in_lessons() {
+    let dir = lessons_dir("good", &[("mine.md", GOOD)]);
+    let dir = dir.to_str().unwrap();
+    let (stdout, _) = check(&["list", "--lessons-dir", dir], "", 0);
+    let lessons = &stdout[..stdout.find("Scenarios").unwrap()];
+    assert!(lessons.contains("mine"), "{stdout}");
+    assert!(
+        !lessons.contains("vec-growth"),
+        "built-in lessons still listed: {stdout}"
+    );
+    let (stdout, _) = check(
+        &["lesson", "mine", "--lessons-dir", dir, "--step"],
+        "2\n",
+        0,
+    );
+    assert!(stdout.contains("✓ The live run agrees: 2."), "{stdout}");
+}
+
+#[test]
+fn a_malformed_lesson_is_one_error_naming_file_and_line() {
+    let cases: [(&str, String, usize, &str); 6] = [
+        ("no-front-matter", "# Hi\n".into(), 1, "front matter"),
+        (
+            "bad-toml",
+            GOOD.replace("order = 1", "order = \"one\""),
+            5,
+            "front matter",
+        ),
+        (
+            "unknown-scenario",
+            GOOD.replace("events box", "events boxx"),
+            16,
+            "'boxx'",
+        ),
+        (
+            "bad-directive",
+            GOOD.replace("events box", "table box"),
+            16,
+            "unknown directive",
+        ),
+        (
+            "no-predict",
+            GOOD.replace("> **Predict:** how many heap events?\n\n", ""),
+            10,
+            "Predict",
+        ),
+        (
+            "bad-answer",
+            GOOD.replace("answer box events", "answer box observation 9 len"),
+            0,
+            "observation",
+        ),
+    ];
+    for (name, text, line, words) in cases {
+        let dir = lessons_dir(name, &[(&format!("{name}.md"), &text)]);
+        let args = ["lesson", name, "--lessons-dir", dir.to_str().unwrap()];
+        let (_, stderr) = check(&args, "", 1);
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        let file = dir.join(format!("{name}.md"));
+        let at = format!("{}:", file.display());
+        assert!(stderr.contains(&at), "{name}: {stderr}");
+        if line > 0 {
+            assert!(
+                stderr.contains(&format!("{}:{line}:", file.display())),
+                "{name}: {stderr}"
+            );
+        }
+        assert!(stderr.contains(words), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn a_missing_lessons_dir_is_a_usage_error() {
+    let missing = Path::new("/nonexistent/memlab-lessons");
+    let (_, stderr) = check(&["list", "--lessons-dir", missing.to_str().unwrap()], "", 2);
+    assert!(
+        stderr.contains("cannot read the lessons folder"),
+        "{stderr}"
+    );
+    let empty = lessons_dir("empty", &[]);
+    let (_, stderr) = check(&["list", "--lessons-dir", empty.to_str().unwrap()], "", 2);
+    assert!(stderr.contains("no lessons"), "{stderr}");
+}
