@@ -43,7 +43,10 @@ use crate::trace::Trace;
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
 
 /// memlab's own source files that `excerpt` directives may quote.
-const EXCERPTS: &[(&str, &str)] = &[("src/recorder.rs", include_str!("recorder.rs"))];
+const EXCERPTS: &[(&str, &str)] = &[
+    ("src/recorder.rs", include_str!("recorder.rs")),
+    ("src/lib.rs", include_str!("lib.rs")),
+];
 
 /// A parsed, validated lesson.
 #[derive(Clone, Debug)]

@@ -12,10 +12,12 @@ pub mod scenarios;
 pub mod scene;
 pub mod trace;
 
+// lesson: install
 /// Every allocation of any program linking this library goes through memlab's
 /// recorder, which only forwards to `System` unless a thread is recording.
 #[global_allocator]
 static ALLOCATOR: recorder::Recorder = recorder::Recorder;
+// lesson: end
 
 /// Up to three of `candidates` closest to `wanted` in spelling, closest first;
 /// only those close enough to be a plausible typo.

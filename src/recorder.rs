@@ -460,6 +460,7 @@ impl Drop for Active {
     }
 }
 
+// lesson: global-alloc
 // SAFETY: every method forwards to `System` with the caller's arguments, so
 // `System` upholds the `GlobalAlloc` contract; recording only reads the
 // arguments and results and writes to this thread's pre-allocated buffer.
@@ -513,7 +514,9 @@ unsafe impl GlobalAlloc for Recorder {
         new_block
     }
 }
+// lesson: end
 
+// lesson: record-event
 /// Appends one event to this thread's recording, if it is recording and not
 /// re-entered. Kept out of line so the forwarding fast path stays small.
 #[inline(never)]
@@ -547,6 +550,7 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
         state.busy.set(false);
     });
 }
+// lesson: end
 
 /// Out of line: its frame array stays off the path of recordings without lines.
 #[inline(never)]

@@ -82,10 +82,11 @@ fn every_lesson_asks_a_prediction_before_its_evidence() {
             .blocks
             .iter()
             .position(|b| matches!(b, Block::Answer(_)));
-        let first_evidence = lesson
-            .blocks
-            .iter()
-            .position(|b| matches!(b, Block::Evidence { .. }));
+        // Live evidence: a view of a scenario's run (not a quote of memlab's code).
+        let first_evidence = lesson.blocks.iter().position(|b| match b {
+            Block::Evidence { views, .. } => views.iter().any(|v| v.scenario().is_some()),
+            _ => false,
+        });
         let (Some(p), Some(e)) = (first_predict, first_evidence) else {
             panic!("{}: needs a prediction and evidence", lesson.id)
         };
