@@ -231,3 +231,174 @@ fn string_drop_frees_every_block_strings_before_their_vec() {
     let drop_line = line_of("string-drop", "drop(names)");
     assert!(frees[1..].iter().all(|e| e.line == Some(drop_line)));
 }
+
+#[test]
+fn raw_alloc_gets_each_layout_and_frees_with_the_same_one() {
+    let trace = run("raw-alloc");
+    let id = "raw-alloc";
+    assert_eq!(
+        kinds(&trace.events),
+        [[Kind::Alloc; 4], [Kind::Dealloc; 4]].concat()
+    );
+    let (allocs, frees) = trace.events.split_at(4);
+    let expected = [
+        ((8, 8), "unsafe { alloc(word) }", "dealloc(word_ptr, word)"),
+        (
+            (64, 8),
+            "unsafe { alloc(bytes) }",
+            "dealloc(bytes_ptr, bytes)",
+        ),
+        ((40, 4), "unsafe { alloc(array) }", "dealloc(array_ptr"),
+        (
+            (64, 64),
+            "unsafe { alloc(line) }",
+            "dealloc(line_ptr, line)",
+        ),
+    ];
+    for (i, (layout, alloc_code, free_code)) in expected.into_iter().enumerate() {
+        let (alloc, free) = (&allocs[i], &frees[i]);
+        assert_eq!((alloc.size, alloc.align), layout, "alloc #{}", alloc.seq);
+        assert_eq!((free.size, free.align), layout, "dealloc #{}", free.seq);
+        assert_eq!(free.address, alloc.address, "freed with the same address");
+        assert_eq!(alloc.address % alloc.align, 0, "alloc #{}", alloc.seq);
+        assert_eq!(alloc.line, Some(line_of(id, alloc_code)));
+        assert_eq!(free.line, Some(line_of(id, free_code)));
+
+        // What the scenario observed of each layout matches its event.
+        let o = &trace.observations[i];
+        assert_eq!(
+            (o.get("size"), o.get("align")),
+            (Some(layout.0), Some(layout.1))
+        );
+        assert_eq!(o.get("address % align"), Some(0), "{}", o.label);
+    }
+    assert_eq!(allocs[3].address % 64, 0, "the over-aligned block");
+    assert_eq!(trace.summary().live_bytes_at_end, 0);
+}
+
+#[test]
+fn alignment_pads_repr_c_and_over_aligns_on_stack_and_heap() {
+    let trace = run("alignment");
+    let local = |name: &str| {
+        let l = trace.locals.iter().find(|l| l.name == name).unwrap();
+        (l.size, l.align)
+    };
+    assert_eq!(
+        local("mixed_c"),
+        (12, 4),
+        "repr(C): declaration order, padded"
+    );
+    // Today's compiler reorders the default-repr struct into 8 bytes; the Rust
+    // Reference guarantees no layout for it, so this is an observation, not a rule.
+    assert_eq!(local("mixed"), (8, 4));
+    assert_eq!(local("pair"), (16, 8));
+    assert_eq!(local("line"), (64, 64));
+
+    let observed = |label: &str| {
+        trace
+            .observations
+            .iter()
+            .find(|o| o.label == label)
+            .unwrap_or_else(|| panic!("no observation {label}"))
+    };
+    let offsets = |label: &str, fields: &[&str]| -> Vec<usize> {
+        let o = observed(label);
+        fields.iter().map(|f| o.get(f).unwrap()).collect()
+    };
+    assert_eq!(offsets("MixedC", &["a", "b", "c"]), [0, 4, 8]);
+    // Default repr: whatever the order, each field is aligned and inside the value.
+    let mixed = offsets("Mixed", &["a", "b", "c"]);
+    for (offset, (size, align)) in mixed.iter().zip([(1, 1), (4, 4), (2, 2)]) {
+        assert_eq!(offset % align, 0, "{mixed:?}");
+        assert!(offset + size <= 8, "{mixed:?}");
+    }
+    let pair = offsets("(u8, u64)", &["0", "1"]);
+    assert_eq!(pair[1] % 8, 0, "{pair:?}");
+    assert_ne!(pair[0], pair[1]);
+
+    // The over-aligned Box: the allocator is asked for align 64, and honours it.
+    assert_eq!(kinds(&trace.events), [Kind::Alloc, Kind::Dealloc]);
+    let (alloc, free) = (&trace.events[0], &trace.events[1]);
+    assert_eq!((alloc.size, alloc.align), (64, 64));
+    assert_eq!(alloc.address % 64, 0);
+    assert_eq!(free.address, alloc.address);
+    assert_eq!(alloc.line, Some(line_of("alignment", "Box::new(")));
+    let boxed = trace.locals.iter().find(|l| l.name == "boxed").unwrap();
+    assert_eq!(boxed.points_to.map(|t| t.address), Some(alloc.address));
+    assert_eq!(observed("boxed").get("addr % 64"), Some(0));
+    assert_eq!(observed("line").get("addr % 64"), Some(0));
+}
+
+#[test]
+fn leaks_leave_every_block_live_at_the_end() {
+    let trace = run("leaks");
+    let summary = trace.summary();
+    assert_eq!(summary.deallocs, 0, "nothing is ever freed");
+    assert!(summary.live_bytes_at_end > 0);
+
+    // The leaked blocks: the Box's [u32; 4], the String's 9 bytes, and the two
+    // Rc nodes (two counts and a RefCell<Option<Rc<Node>>>: 32 bytes each).
+    let live: Vec<(usize, usize)> = trace.events.iter().map(|e| (e.size, e.align)).collect();
+    assert_eq!(kinds(&trace.events), [Kind::Alloc; 4]);
+    assert_eq!(live, [(16, 4), (9, 1), (32, 8), (32, 8)]);
+    assert_eq!(summary.live_bytes_at_end, 16 + 9 + 32 + 32);
+    let lines: Vec<Option<u32>> = trace.events.iter().map(|e| e.line).collect();
+    assert_eq!(
+        lines,
+        [
+            Some(line_of("leaks", "Box::leak(")),
+            Some(line_of("leaks", "String::from(")),
+            Some(line_of("leaks", "let a = Rc::new(")),
+            Some(line_of("leaks", "let b = Rc::new(")),
+        ]
+    );
+
+    let target = |name: &str| {
+        let l = trace.locals.iter().find(|l| l.name == name).unwrap();
+        l.points_to.unwrap().address
+    };
+    assert_eq!(target("primes"), trace.events[0].address);
+    assert_eq!(target("name"), trace.events[1].address);
+
+    let counts = |label: &str| {
+        let o = trace
+            .observations
+            .iter()
+            .find(|o| o.label == label)
+            .unwrap();
+        (o.get("a strong"), o.get("b strong"))
+    };
+    assert_eq!(counts("cycle"), (Some(2), Some(2)));
+    assert_eq!(counts("dropped"), (Some(1), Some(1)), "never reaches 0");
+}
+
+#[test]
+fn recursion_puts_each_call_one_frame_lower() {
+    let trace = run("recursion");
+    assert!(trace.events.is_empty(), "{:?}", trace.events);
+
+    let addresses: Vec<usize> = trace.locals.iter().map(|l| l.address).collect();
+    assert_eq!(addresses.len(), 4);
+    assert!(
+        trace
+            .locals
+            .iter()
+            .all(|l| (l.frame, l.name) == ("depth", "here"))
+    );
+    // Each call's local lies below its caller's, by the same frame size.
+    let strides: Vec<usize> = addresses
+        .windows(2)
+        .map(|w| {
+            assert!(w[1] < w[0], "{addresses:x?}");
+            w[0] - w[1]
+        })
+        .collect();
+    assert!(strides.iter().all(|&d| d == strides[0]), "{strides:?}");
+
+    assert_eq!(trace.observations.len(), 4);
+    for (i, o) in trace.observations.iter().enumerate() {
+        assert_eq!(o.get("depth"), Some(i + 1));
+        let below = o.get("bytes below caller");
+        assert_eq!(below, (i > 0).then_some(strides[0]), "depth {}", i + 1);
+    }
+}

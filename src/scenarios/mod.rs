@@ -7,8 +7,12 @@
 
 use crate::scene::Scene;
 
+mod alignment;
 mod boxed;
+mod leaks;
 mod locals;
+mod raw_alloc;
+mod recursion;
 mod string_drop;
 mod vec_growth;
 
@@ -79,6 +83,30 @@ pub const SCENARIOS: &[Scenario] = &[
         "string-drop",
         "Strings and their drop",
         "A String's pointer, length and capacity on the stack, its bytes on the heap, freed at scope end"
+    ),
+    scenario!(
+        recursion,
+        "recursion",
+        "Each call gets its own frame",
+        "A recursive function's local at four depths: each call one frame lower, the same distance"
+    ),
+    scenario!(
+        alignment,
+        "alignment",
+        "Size, alignment and padding",
+        "Field offsets with and without repr(C), a tuple, and a 64-byte-aligned type on stack and heap"
+    ),
+    scenario!(
+        raw_alloc,
+        "raw-alloc",
+        "Allocating by hand with std::alloc",
+        "Layout::new, from_size_align and array: alloc, write, then dealloc with the same layout"
+    ),
+    scenario!(
+        leaks,
+        "leaks",
+        "Leaking memory in safe Rust",
+        "Box::leak, mem::forget and an Rc cycle: blocks nothing frees, still live at the end"
     ),
 ];
 
