@@ -151,27 +151,33 @@ fn box_allocates_once_moves_only_the_pointer_and_frees_the_same_block() {
 fn vec_growth_reallocates_to_each_capacity_it_reports() {
     let trace = run("vec-growth");
     let push_line = line_of("vec-growth", "numbers.push(");
+    let reserve_line = line_of("vec-growth", "Vec::with_capacity(33)");
+    let end_line = line_of("vec-growth", "} // `reserved`, then `numbers`");
     let events = &trace.events;
-    assert_eq!(events.first().map(|e| e.kind), Some(Kind::Alloc));
-    assert_eq!(events.last().map(|e| e.kind), Some(Kind::Dealloc));
-    let reallocs: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Realloc).collect();
-    assert!(reallocs.len() >= 4, "{} reallocations", reallocs.len());
+    // Growing push by push: one alloc, then reallocs, all on the push line.
+    let growing: Vec<&Event> = events
+        .iter()
+        .take_while(|e| e.line == Some(push_line))
+        .collect();
+    assert_eq!(growing[0].kind, Kind::Alloc);
+    assert!(growing.len() >= 5, "{} events while pushing", growing.len());
+    for pair in growing.windows(2) {
+        let (before, after) = (pair[0], pair[1]);
+        assert_eq!(after.kind, Kind::Realloc);
+        // Each growth starts from the block and size the previous event left.
+        assert_eq!(after.old, Some((before.address, before.size)));
+        assert!(after.size > before.size, "sizes grow");
+    }
+    let grown = growing.last().unwrap();
 
-    // Each growth starts from the block and size the previous event left.
-    for pair in events.windows(2) {
-        let (before, after) = (&pair[0], &pair[1]);
-        if after.kind == Kind::Realloc {
-            assert_eq!(after.old, Some((before.address, before.size)));
-            assert!(after.size > before.size, "sizes grow");
-        }
-    }
-    for event in &events[..events.len() - 1] {
-        assert_eq!(event.line, Some(push_line), "event #{}", event.seq);
-    }
-    assert_eq!(
-        events.last().unwrap().address,
-        events[events.len() - 2].address
-    );
+    // with_capacity: exactly one allocation of 33 × 8 bytes, then no growth.
+    let rest = &events[growing.len()..];
+    assert_eq!(kinds(rest), [Kind::Alloc, Kind::Dealloc, Kind::Dealloc]);
+    assert_eq!((rest[0].size, rest[0].line), (33 * 8, Some(reserve_line)));
+    // Locals drop in reverse order of declaration: `reserved`, then `numbers`.
+    assert_eq!(rest[1].address, rest[0].address);
+    assert_eq!(rest[2].address, grown.address);
+    assert!(rest[1..].iter().all(|e| e.line == Some(end_line)));
 
     // One observation per push; whenever capacity changed, exactly one heap event
     // happened during that push, and its size is the new capacity in bytes.

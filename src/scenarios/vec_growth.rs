@@ -18,4 +18,11 @@ pub fn run(s: &mut Scene) {
         );
     }
     s.pointer("numbers", &numbers);
-} // `numbers` is dropped here: its block is freed.
+
+    // Knowing the final length, reserve it up front: one allocation, no growth.
+    let mut reserved: Vec<u64> = Vec::with_capacity(33);
+    for i in 0..33 {
+        reserved.push(black_box(i));
+    }
+    s.pointer("reserved", &reserved);
+} // `reserved`, then `numbers`, are dropped here: their blocks are freed.
