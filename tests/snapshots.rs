@@ -20,12 +20,27 @@ fn trace(id: &str, width: &str) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+fn lesson(id: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        .args(["lesson", id, "--addresses", "symbolic", "--color", "never"])
+        .args(["--width", "80"])
+        .output()
+        .expect("memlab runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 /// Replaces a table cell that says "in place" or "moved" with `[mv?]`, keeping
 /// the cell's width, so the snapshot holds no fact that depends on the
 /// allocator's history. Prose is left alone.
 fn redact_moved(text: &str) -> String {
     let mut out = String::new();
-    for line in text.lines() {
+    for original in text.lines() {
+        let line = original;
         if line.starts_with('│') {
             let cells: Vec<String> = line
                 .split('┆')
@@ -37,7 +52,14 @@ fn redact_moved(text: &str) -> String {
                 .collect();
             out.push_str(&cells.join("┆"));
         } else {
-            out.push_str(line);
+            // Source listings end a realloc's note with ", in place" or ", moved".
+            let line = line
+                .strip_suffix(", in place")
+                .or_else(|| line.strip_suffix(", moved"));
+            match line {
+                Some(start) => out.push_str(&format!("{start}, [mv?]")),
+                None => out.push_str(original),
+            }
         }
         out.push('\n');
     }
@@ -59,5 +81,14 @@ fn trace_snapshots() {
             let text = redact_moved(&trace(scenario.id, width));
             insta::assert_snapshot!(format!("trace-{}-{width}", scenario.id), text);
         }
+    }
+}
+
+#[test]
+fn lesson_snapshots() {
+    for id in ["vec-growth", "myths"] {
+        let text = redact_moved(&lesson(id));
+        assert!(!text.contains("0x"), "{id}: a raw address:\n{text}");
+        insta::assert_snapshot!(format!("lesson-{id}-80"), text);
     }
 }
