@@ -37,7 +37,7 @@ use serde::Deserialize;
 
 use crate::recorder::Kind;
 use crate::scenarios;
-use crate::trace::Trace;
+use crate::trace::{Summary, Trace};
 
 /// Lessons compiled into the binary: `(file name, text)`, from lessons/*.md.
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
@@ -629,20 +629,9 @@ fn query(words: &[&str]) -> Result<Query, String> {
         }),
         ["events"] => Query::Events,
         ["summary", field] => {
-            const FIELDS: [&str; 7] = [
-                "allocs",
-                "reallocs",
-                "deallocs",
-                "bytes_allocated",
-                "peak_live_bytes",
-                "live_bytes_at_end",
-                "lost_events",
-            ];
-            if !FIELDS.contains(field) {
-                return Err(format!(
-                    "'{field}' is not a summary field: {}",
-                    FIELDS.join(", ")
-                ));
+            if !Summary::FIELDS.contains(field) {
+                let known = Summary::FIELDS.join(", ");
+                return Err(format!("'{field}' is not a summary field: {known}"));
             }
             Query::Summary(field.to_string())
         }
@@ -717,18 +706,11 @@ impl Query {
                 trace.events.iter().filter(|e| e.kind == *kind).count(),
             )),
             Query::Events => Ok(number(trace.events.len())),
-            Query::Summary(field) => {
-                let s = trace.summary();
-                Ok(match field.as_str() {
-                    "allocs" => number(s.allocs),
-                    "reallocs" => number(s.reallocs),
-                    "deallocs" => number(s.deallocs),
-                    "bytes_allocated" => number(s.bytes_allocated),
-                    "peak_live_bytes" => number(s.peak_live_bytes),
-                    "live_bytes_at_end" => number(s.live_bytes_at_end),
-                    _ => Value::Number(s.lost_events),
-                })
-            }
+            Query::Summary(field) => trace
+                .summary()
+                .get(field)
+                .map(Value::Number)
+                .ok_or_else(|| format!("'{field}' is not a summary field")),
             Query::Local { name, field } => {
                 let local = find_local(trace, name)?;
                 let target = local.points_to;

@@ -63,6 +63,42 @@ pub struct Summary {
     pub lost_events: u64,
 }
 
+impl Summary {
+    /// The names of the summary figures: the JSON keys and the names lesson
+    /// queries use (`answer … summary peak_live_bytes`).
+    pub const FIELDS: [&'static str; 7] = [
+        "allocs",
+        "reallocs",
+        "deallocs",
+        "bytes_allocated",
+        "peak_live_bytes",
+        "live_bytes_at_end",
+        "lost_events",
+    ];
+
+    /// Each figure with its name, in the order of [`Summary::FIELDS`].
+    pub fn fields(&self) -> [(&'static str, u64); 7] {
+        let values = [
+            self.allocs as u64,
+            self.reallocs as u64,
+            self.deallocs as u64,
+            self.bytes_allocated as u64,
+            self.peak_live_bytes as u64,
+            self.live_bytes_at_end as u64,
+            self.lost_events,
+        ];
+        std::array::from_fn(|i| (Self::FIELDS[i], values[i]))
+    }
+
+    /// One figure by name.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.fields()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+}
+
 impl Trace {
     /// Runs `scenario` under the recorder and resolves each event's source line.
     pub fn run(scenario: &'static Scenario, options: Options) -> Trace {

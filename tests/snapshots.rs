@@ -6,10 +6,11 @@ use std::process::Command;
 
 use memlab::scenarios::SCENARIOS;
 
-fn trace(id: &str, width: &str) -> String {
+/// memlab's output for `args`, deterministic: symbolic addresses, no colour.
+fn memlab(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
-        .args(["trace", id, "--addresses", "symbolic", "--color", "never"])
-        .args(["--width", width])
+        .args(args)
+        .args(["--addresses", "symbolic", "--color", "never"])
         .output()
         .expect("memlab runs");
     assert!(
@@ -20,18 +21,12 @@ fn trace(id: &str, width: &str) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+fn trace(id: &str, width: &str) -> String {
+    memlab(&["trace", id, "--width", width])
+}
+
 fn lesson(id: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
-        .args(["lesson", id, "--addresses", "symbolic", "--color", "never"])
-        .args(["--width", "80"])
-        .output()
-        .expect("memlab runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    memlab(&["lesson", id, "--width", "80"])
 }
 
 /// Replaces a table cell that says "in place" or "moved" with `[mv?]`, keeping

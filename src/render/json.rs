@@ -61,7 +61,12 @@ pub fn trace(trace: &Trace) -> Value {
             })
         })
         .collect();
-    let s = trace.summary();
+    let summary: serde_json::Map<String, Value> = trace
+        .summary()
+        .fields()
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect();
     json!({
         "scenario": trace.scenario.id,
         "title": trace.scenario.title,
@@ -69,15 +74,7 @@ pub fn trace(trace: &Trace) -> Value {
         "events": events,
         "stack": stack,
         "observations": observations,
-        "summary": {
-            "allocs": s.allocs,
-            "reallocs": s.reallocs,
-            "deallocs": s.deallocs,
-            "bytes_allocated": s.bytes_allocated,
-            "peak_live_bytes": s.peak_live_bytes,
-            "live_bytes_at_end": s.live_bytes_at_end,
-            "lost_events": s.lost_events,
-        },
+        "summary": summary,
         "panic": trace.panic,
     })
 }
