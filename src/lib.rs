@@ -7,6 +7,7 @@
 
 pub mod lessons;
 pub mod recorder;
+pub mod region;
 pub mod render;
 pub mod scenarios;
 pub mod scene;

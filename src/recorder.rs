@@ -36,6 +36,8 @@ use std::ptr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::region::Region;
+
 /// memlab's global allocator: `System` plus per-thread recording.
 pub struct Recorder;
 
@@ -97,6 +99,10 @@ pub struct RawEvent {
     pub old_address: usize,
     /// For realloc: the block's size before the call; otherwise 0.
     pub old_size: usize,
+    /// Where the block is, read while it is alive (see `region`).
+    pub region: Region,
+    /// What the allocator really reserved for the block; 0 when unknown.
+    pub usable: usize,
     chain: u32,
 }
 
@@ -135,8 +141,9 @@ struct ThreadState {
     buffers: Cell<*mut Buffers>,
     /// Set while the allocator records (re-entry guard) and while paused.
     busy: Cell<bool>,
-    /// Lowest address of this thread's stack; 0 until looked up.
+    /// This thread's stack `[low, high)`; (0, 0) until looked up.
     stack_low: Cell<usize>,
+    stack_high: Cell<usize>,
 }
 
 thread_local! {
@@ -145,6 +152,7 @@ thread_local! {
             buffers: Cell::new(ptr::null_mut()),
             busy: Cell::new(false),
             stack_low: Cell::new(0),
+            stack_high: Cell::new(0),
         }
     };
 }
@@ -304,12 +312,14 @@ pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
     assert!(!already, "memlab recordings do not nest");
 
     pause_panic_hooks();
+    crate::region::check_allocator();
     let mut buffers = take_buffers(options.capacity);
     // Frame walks stay between the allocator's frame and this address:
     // `record`'s own locals sit above every frame `f` and the allocator run in.
     let marker = 0u8;
     let stack_top = std::hint::black_box(&marker) as *const u8 as usize;
-    buffers.reset(options, stack_top, stack_low());
+    let stack_low = thread_stack().map_or(0, |(low, _)| low);
+    buffers.reset(options, stack_top, stack_low);
     let raw = Box::into_raw(buffers);
 
     let result = {
@@ -346,38 +356,23 @@ fn pause_panic_hooks() {
     });
 }
 
-/// The lowest address of this thread's stack, looked up once per thread
-/// (outside the allocator: the lookup may allocate). 0 when unknown.
-fn stack_low() -> usize {
-    let cached = STATE.try_with(|state| state.stack_low.get()).unwrap_or(0);
-    if cached != 0 {
-        return cached;
+/// This thread's stack as `[low, high)`, looked up once per thread and then
+/// cached. The lookup may allocate (for the main thread glibc reads
+/// `/proc/self/maps`), so `record` does it before recording starts; during a
+/// recording this only reads the cache.
+pub fn thread_stack() -> Option<(usize, usize)> {
+    let cached = STATE
+        .try_with(|state| (state.stack_low.get(), state.stack_high.get()))
+        .unwrap_or((0, 0));
+    if cached.1 != 0 {
+        return Some(cached);
     }
-    let low = query_stack_low();
-    let _ = STATE.try_with(|state| state.stack_low.set(low));
-    low
-}
-
-#[cfg(target_os = "linux")]
-fn query_stack_low() -> usize {
-    // SAFETY: `attr` is initialised by `pthread_getattr_np` before use and
-    // destroyed once; `pthread_attr_getstack` only writes the two out-values.
-    unsafe {
-        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
-        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
-            return 0;
-        }
-        let mut base: *mut libc::c_void = ptr::null_mut();
-        let mut size: libc::size_t = 0;
-        let found = libc::pthread_attr_getstack(&attr, &mut base, &mut size) == 0;
-        libc::pthread_attr_destroy(&mut attr);
-        if found { base as usize } else { 0 }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn query_stack_low() -> usize {
-    0
+    let found = crate::region::thread_stack()?;
+    let _ = STATE.try_with(|state| {
+        state.stack_low.set(found.0);
+        state.stack_high.set(found.1);
+    });
+    Some(found)
 }
 
 /// Runs `f` with recording paused on this thread: its heap events are not
@@ -538,6 +533,7 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
         } else {
             capture_chain(buffers)
         };
+        let (region, usable) = crate::region::of_block(block);
         buffers.push(RawEvent {
             kind,
             address: block as usize,
@@ -545,6 +541,8 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
             align: layout.align(),
             old_address,
             old_size,
+            region,
+            usable,
             chain,
         });
         state.busy.set(false);
@@ -889,6 +887,33 @@ mod tests {
             }
         });
         assert_eq!(rec.events().len(), 2);
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
+    #[test]
+    fn blocks_carry_glibc_region_and_usable_size() {
+        let rec = record(opts(), || {
+            black_box(Box::new(1u64));
+            // Above glibc's largest mmap threshold (32 MiB): always its own mapping.
+            black_box(vec![0u8; 64 << 20]);
+        });
+        let events = rec.events();
+        let small = events[0];
+        // glibc's smallest chunk holds 24 usable bytes. Tests run on spawned
+        // threads, whose blocks come from an arena (or the main one, reused).
+        assert_eq!(small.usable, 24);
+        assert!(
+            matches!(small.region, Region::Arena | Region::Heap),
+            "{small:?}"
+        );
+        let big = events.iter().find(|e| e.size == 64 << 20).unwrap();
+        assert_eq!(big.region, Region::Mmap);
+        assert!(big.usable >= big.size);
+        // A block keeps its region when freed.
+        let freed = events
+            .iter()
+            .find(|e| e.kind == Kind::Dealloc && e.address == big.address);
+        assert_eq!(freed.map(|e| e.region), Some(Region::Mmap));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::mem;
 use std::panic::Location;
 
 use crate::recorder;
+use crate::region::{self, Region};
 
 /// Probes one scenario may take before further ones are dropped (and counted).
 const MAX_PROBES: usize = 256;
@@ -37,6 +38,8 @@ pub struct Local {
     pub size: usize,
     pub align: usize,
     pub points_to: Option<Target>,
+    /// Where the local itself is: this thread's stack, as far as memlab can tell.
+    pub region: Region,
     /// Source line of the probe.
     pub line: u32,
     /// Heap events recorded before this probe.
@@ -49,6 +52,8 @@ pub struct Target {
     pub address: usize,
     pub len: Option<usize>,
     pub capacity: Option<usize>,
+    /// Where the target is; filled in after the run (see `Trace::run`).
+    pub region: Region,
 }
 
 /// Labelled values a scenario noted at one moment, e.g. a Vec's len and capacity.
@@ -87,6 +92,7 @@ impl<T: ?Sized> Pointer for Box<T> {
             address: data.cast::<u8>() as usize,
             len: None,
             capacity: None,
+            region: Region::Unknown,
         }
     }
 }
@@ -97,6 +103,7 @@ impl<T> Pointer for Vec<T> {
             address: self.as_ptr() as usize,
             len: Some(self.len()),
             capacity: Some(self.capacity()),
+            region: Region::Unknown,
         }
     }
 }
@@ -107,6 +114,7 @@ impl Pointer for String {
             address: self.as_ptr() as usize,
             len: Some(self.len()),
             capacity: Some(self.capacity()),
+            region: Region::Unknown,
         }
     }
 }
@@ -117,6 +125,7 @@ impl Pointer for &str {
             address: self.as_ptr() as usize,
             len: Some(self.len()),
             capacity: None,
+            region: Region::Unknown,
         }
     }
 }
@@ -127,6 +136,7 @@ impl<T> Pointer for &[T] {
             address: self.as_ptr() as usize,
             len: Some(self.len()),
             capacity: None,
+            region: Region::Unknown,
         }
     }
 }
@@ -204,6 +214,11 @@ impl Scene {
                 size: mem::size_of::<T>(),
                 align: mem::align_of::<T>(),
                 points_to,
+                region: region::of_stack_address(
+                    value as *const T as usize,
+                    recorder::thread_stack(),
+                    region::is_main_thread(),
+                ),
                 line,
                 after_event: recorder::events_so_far(),
             };

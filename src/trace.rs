@@ -7,8 +7,9 @@ use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 
 use crate::recorder::{self, Kind, Options, RawEvent, Recording};
+use crate::region::{Maps, Region};
 use crate::scenarios::Scenario;
-use crate::scene::{Local, Observation, Scene};
+use crate::scene::{Local, Observation, Scene, Target};
 
 /// One heap event, tied to the scenario line that caused it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +26,10 @@ pub struct Event {
     pub old: Option<(usize, usize)>,
     /// Line in the scenario's file, when the call chain reached it.
     pub line: Option<u32>,
+    /// Where the block is, decided while it was alive.
+    pub region: Region,
+    /// Bytes the allocator really reserved for the block, when known.
+    pub usable: Option<usize>,
 }
 
 impl Event {
@@ -45,6 +50,30 @@ pub struct Trace {
     pub lost_events: u64,
     /// The scenario's panic message, if it panicked.
     pub panic: Option<String>,
+}
+
+/// Where a probed pointer pointed when it was probed: the region of the live
+/// block of this trace at that address, or else what the mappings say.
+fn target_region(events: &[Event], maps: &Maps, target: &Target, after_event: usize) -> Region {
+    if target.capacity == Some(0) {
+        return Region::Unknown; // dangling: no memory at all
+    }
+    for event in events[..after_event.min(events.len())].iter().rev() {
+        if event.address == target.address {
+            return match event.kind {
+                Kind::Dealloc => Region::Unknown, // freed: points at nothing live
+                _ => event.region,
+            };
+        }
+        if event.old.is_some_and(|(old, _)| old == target.address) {
+            return Region::Unknown; // the block moved away from here
+        }
+    }
+    match maps.region(target.address) {
+        // A heap address that is no block of this trace: say nothing certain.
+        Region::Heap => Region::Unknown,
+        region => region,
+    }
 }
 
 /// Totals over a trace.
@@ -105,16 +134,23 @@ impl Trace {
         let mut scene = Scene::new();
         let recording = recorder::record(options, || (scenario.run)(&mut scene));
         let mut lines = LineResolver::new(Path::new(scenario.file));
-        let events = recording
+        let events: Vec<Event> = recording
             .events()
             .iter()
             .enumerate()
             .map(|(i, raw)| Event::from_raw(i + 1, raw, lines.line(&recording, raw)))
             .collect();
+        let maps = Maps::read();
+        let mut locals = scene.locals().to_vec();
+        for local in &mut locals {
+            if let Some(target) = local.points_to.as_mut() {
+                target.region = target_region(&events, &maps, target, local.after_event);
+            }
+        }
         Trace {
             scenario,
             events,
-            locals: scene.locals().to_vec(),
+            locals,
             observations: scene.observations().to_vec(),
             lost_events: recording.lost(),
             panic: recording.outcome.as_ref().err().cloned(),
@@ -176,6 +212,8 @@ impl Event {
             align: raw.align,
             old: (raw.kind == Kind::Realloc).then_some((raw.old_address, raw.old_size)),
             line,
+            region: raw.region,
+            usable: (raw.usable != 0).then_some(raw.usable),
         }
     }
 }

@@ -186,7 +186,24 @@ fn json_box_frees_the_block_it_allocated() {
     assert_eq!(events[0]["address"], events[1]["address"]);
     for entry in trace["stack"].as_array().unwrap() {
         assert_eq!(entry["points_to"], events[0]["address"]);
+        // memlab runs scenarios on the main thread.
+        assert_eq!(entry["region"], "stack");
+        assert_eq!(entry["points_to_region"], "heap");
     }
+    // The main thread's small blocks come from the brk heap; glibc reserves
+    // 40 usable bytes (a 48-byte chunk) for 32 requested.
+    for event in events {
+        assert_eq!(event["region"], "heap");
+        assert_eq!(event["usable_size"], 40);
+    }
+}
+
+#[test]
+fn a_string_literal_lives_in_the_binary() {
+    let trace = json(&["trace", "string-drop", "--format", "json"]);
+    let literal = &trace["stack"][0];
+    assert_eq!(literal["name"], "literal");
+    assert_eq!(literal["points_to_region"], "static");
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub fn trace(trace: &Trace) -> Value {
                 "old_address": e.old.map(|(a, _)| address(a)),
                 "old_size": e.old.map(|(_, s)| s),
                 "moved": e.moved(),
+                "region": e.region.name(),
+                "usable_size": e.usable,
                 "file": e.line.map(|_| file),
                 "line": e.line,
             })
@@ -37,7 +39,9 @@ pub fn trace(trace: &Trace) -> Value {
                 "address": address(l.address),
                 "size": l.size,
                 "align": l.align,
+                "region": l.region.name(),
                 "points_to": l.points_to.map(|t| address(t.address)),
+                "points_to_region": l.points_to.map(|t| t.region.name()),
                 "len": l.points_to.and_then(|t| t.len),
                 "capacity": l.points_to.and_then(|t| t.capacity),
                 "line": l.line,

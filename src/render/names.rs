@@ -145,6 +145,8 @@ mod tests {
             align: 8,
             old,
             line: None,
+            region: crate::region::Region::Unknown,
+            usable: None,
         }
     }
 
@@ -156,10 +158,12 @@ mod tests {
             address,
             size: 8,
             align: 8,
+            region: crate::region::Region::Stack,
             points_to: Some(Target {
                 address: target,
                 len: None,
                 capacity: None,
+                region: crate::region::Region::Unknown,
             }),
             line: 1,
             after_event,

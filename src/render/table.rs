@@ -11,6 +11,7 @@ use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangeme
 use super::names::{AddressMode, Names, show};
 use super::{Settings, address, short_type};
 use crate::recorder::Kind;
+use crate::region::Region;
 use crate::scene::{Local, Target};
 use crate::trace::{Event, Trace};
 
@@ -108,7 +109,7 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let narrow = settings.width < NARROW_WIDTH;
     let with_code = settings.width >= CODE_COLUMN_WIDTH;
     let with_realloc = !narrow && trace.events.iter().any(|e| e.old.is_some());
-    let mut header = vec!["#", "event", "address", "size/align"];
+    let mut header = vec!["#", "event", "address\nregion", "size/align\nreserved"];
     if with_realloc {
         header.push("realloc");
     }
@@ -121,8 +122,15 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
         let mut row = vec![
             Cell::new(event.seq),
             kind_cell(event, narrow),
-            Cell::new(show(settings.addresses, names.event(i), event.address)),
-            Cell::new(format!("{} / {}", event.size, event.align)),
+            Cell::new(format!(
+                "{}\n{}",
+                show(settings.addresses, names.event(i), event.address),
+                event.region.name()
+            )),
+            Cell::new(match event.usable {
+                Some(usable) => format!("{} / {}\n{usable}", event.size, event.align),
+                None => format!("{} / {}\n?", event.size, event.align),
+            }),
         ];
         if with_realloc {
             row.push(realloc_cell(event, settings.addresses));
@@ -206,7 +214,7 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
     if with_frame {
         header.push("frame");
     }
-    header.extend(["local", "type", "address", "size/align"]);
+    header.extend(["local", "type", "address\nregion", "size/align"]);
     if with_targets {
         header.push("points to");
     }
@@ -227,7 +235,11 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
         } else {
             local.name.to_string()
         };
-        let slot = show(settings.addresses, names.slot(local.address), local.address);
+        let slot = format!(
+            "{}\n{}",
+            show(settings.addresses, names.slot(local.address), local.address),
+            local.region.name()
+        );
         let target = points_to(local, names.target(i), settings.addresses, narrow);
         let place = match (narrow, &target) {
             (true, Some(target)) => format!("{slot}\n→ {target}"),
@@ -270,25 +282,38 @@ fn points_to(
         address: target,
         len,
         capacity,
+        region,
     } = local.points_to?;
     let dangling = capacity == Some(0);
+    let is_block = block.is_some();
     let place = match (mode, &block) {
         // No block to name: say what it is instead of printing a raw address.
         (AddressMode::Symbolic, None) if dangling => "dangling".to_string(),
-        (AddressMode::Symbolic, None) => "not a heap block".to_string(),
+        (AddressMode::Symbolic, None) if region == Region::Unknown => {
+            "not a block of this trace".to_string()
+        }
+        (AddressMode::Symbolic, None) => region.name().to_string(),
         _ => show(mode, block, target),
     };
-    let detail = match (len, capacity) {
-        (_, Some(0)) => "capacity 0, no block".to_string(),
-        (Some(len), Some(capacity)) => format!("len {len}, capacity {capacity}"),
-        (Some(len), None) => format!("len {len}"),
-        _ => return Some(place),
-    };
-    let detail = if dangling && mode != AddressMode::Symbolic {
-        format!("dangling: {detail}")
-    } else {
-        detail
-    };
+    let mut facts = vec![];
+    if dangling {
+        facts.push("dangling".to_string());
+    } else if mode != AddressMode::Symbolic || is_block {
+        facts.push(region.name().to_string());
+    }
+    match (len, capacity) {
+        (_, Some(0)) => facts.push("capacity 0, no block".to_string()),
+        (Some(len), Some(capacity)) => facts.push(format!("len {len}, capacity {capacity}")),
+        (Some(len), None) => facts.push(format!("len {len}")),
+        _ => {}
+    }
+    if dangling && mode == AddressMode::Symbolic {
+        facts.remove(0);
+    }
+    let detail = facts.join("; ");
+    if detail.is_empty() {
+        return Some(place);
+    }
     Some(if narrow {
         format!("{place}\n{}", detail.replace(", ", ",\n"))
     } else {
