@@ -21,6 +21,7 @@ pub const MAX_FIELDS: usize = 4;
 pub struct Scene {
     locals: Vec<Local>,
     observations: Vec<Observation>,
+    kept: Vec<Kept>,
     frame: &'static str,
     dropped: usize,
 }
@@ -44,6 +45,16 @@ pub struct Local {
     pub line: u32,
     /// Heap events recorded before this probe.
     pub after_event: usize,
+}
+
+/// A block the scenario leaves alive on purpose: not a leak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kept {
+    pub name: &'static str,
+    /// The address the pointer held: the kept block's.
+    pub address: usize,
+    /// Source line of the probe.
+    pub line: u32,
 }
 
 /// Where a pointer-holding local points.
@@ -153,6 +164,7 @@ impl Scene {
         Scene {
             locals: Vec::with_capacity(MAX_PROBES),
             observations: Vec::with_capacity(MAX_PROBES),
+            kept: Vec::with_capacity(MAX_PROBES),
             frame: "run",
             dropped: 0,
         }
@@ -198,6 +210,25 @@ impl Scene {
         });
     }
 
+    /// Declares that the block `value` points to stays alive on purpose, so
+    /// the leak report lists it apart from the leaks.
+    #[track_caller]
+    pub fn keep<P: Pointer>(&mut self, name: &'static str, value: &P) {
+        let line = Location::caller().line();
+        let address = value.target().address;
+        recorder::paused(|| {
+            if self.kept.len() < self.kept.capacity() {
+                self.kept.push(Kept {
+                    name,
+                    address,
+                    line,
+                });
+            } else {
+                self.dropped += 1;
+            }
+        });
+    }
+
     fn push_local<T>(
         &mut self,
         name: &'static str,
@@ -236,6 +267,10 @@ impl Scene {
 
     pub fn observations(&self) -> &[Observation] {
         &self.observations
+    }
+
+    pub fn kept(&self) -> &[Kept] {
+        &self.kept
     }
 
     /// Probes that did not fit in the reserved storage.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::recorder::{self, Kind, Options, RawEvent, Recording};
 use crate::region::{Maps, Region};
 use crate::scenarios::Scenario;
-use crate::scene::{Local, Observation, Scene, Target};
+use crate::scene::{Kept, Local, Observation, Scene, Target};
 
 /// One heap event, tied to the scenario line that caused it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct Trace {
     pub events: Vec<Event>,
     pub locals: Vec<Local>,
     pub observations: Vec<Observation>,
+    /// Blocks the scenario declared it leaves alive on purpose.
+    pub kept: Vec<Kept>,
     /// Events that did not fit in the recorder's buffer.
     pub lost_events: u64,
     /// The scenario's panic message, if it panicked.
@@ -74,6 +76,16 @@ fn target_region(events: &[Event], maps: &Maps, target: &Target, after_event: us
         Region::Heap => Region::Unknown,
         region => region,
     }
+}
+
+/// A block still allocated when the scenario ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveBlock {
+    /// Index into `Trace::events` of the event that gave the block its
+    /// current address and size (an alloc, or the last realloc).
+    pub event: usize,
+    /// The name the scenario kept it under, if it is alive on purpose.
+    pub kept: Option<&'static str>,
 }
 
 /// Totals over a trace.
@@ -152,6 +164,7 @@ impl Trace {
             events,
             locals,
             observations: scene.observations().to_vec(),
+            kept: scene.kept().to_vec(),
             lost_events: recording.lost(),
             panic: recording.outcome.as_ref().err().cloned(),
         }
@@ -194,6 +207,44 @@ impl Trace {
         }
         summary.live_bytes_at_end = live_bytes;
         summary
+    }
+
+    /// Blocks allocated during the trace and not freed by its end, in order of
+    /// the event that gave each its current address and size.
+    pub fn live_blocks(&self) -> Vec<LiveBlock> {
+        let mut live: HashMap<usize, usize> = HashMap::new(); // address → event index
+        for (i, event) in self.events.iter().enumerate() {
+            match event.kind {
+                Kind::Alloc | Kind::AllocZeroed => {
+                    live.insert(event.address, i);
+                }
+                Kind::Realloc => {
+                    if let Some((old, _)) = event.old {
+                        live.remove(&old);
+                    }
+                    live.insert(event.address, i);
+                }
+                Kind::Dealloc => {
+                    live.remove(&event.address);
+                }
+            }
+        }
+        let mut blocks: Vec<LiveBlock> = live
+            .into_values()
+            .map(|i| {
+                let event = &self.events[i];
+                LiveBlock {
+                    event: i,
+                    kept: self
+                        .kept
+                        .iter()
+                        .find(|k| k.address == event.address)
+                        .map(|k| k.name),
+                }
+            })
+            .collect();
+        blocks.sort_by_key(|b| b.event);
+        blocks
     }
 
     /// Events with no source line in the scenario's file.

@@ -227,3 +227,19 @@ fn a_closed_pipe_ends_quietly() {
     assert!(status.success(), "{status}: {stderr}");
     assert_eq!(stderr, "");
 }
+
+#[test]
+fn json_leak_report() {
+    let trace = json(&["trace", "leaks", "--format", "json"]);
+    assert_eq!(trace["leaks"]["bytes"], 73);
+    assert_eq!(trace["leaks"]["blocks"].as_array().unwrap().len(), 3);
+    assert_eq!(trace["kept"]["blocks"][0]["name"], "primes");
+    assert_eq!(trace["kept"]["bytes"], 16);
+    for block in trace["leaks"]["blocks"].as_array().unwrap() {
+        assert_eq!(block["file"], "src/scenarios/leaks.rs");
+        assert!(block["line"].is_u64() && block["region"] == "heap");
+    }
+    let trace = json(&["trace", "box", "--format", "json"]);
+    assert_eq!(trace["leaks"]["bytes"], 0);
+    assert_eq!(trace["kept"]["blocks"].as_array().unwrap().len(), 0);
+}

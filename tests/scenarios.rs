@@ -408,3 +408,27 @@ fn recursion_puts_each_call_one_frame_lower() {
         assert_eq!(below, (i > 0).then_some(strides[0]), "depth {}", i + 1);
     }
 }
+
+#[test]
+fn the_leak_report_separates_leaks_from_blocks_kept_on_purpose() {
+    let trace = run("leaks");
+    let live = trace.live_blocks();
+    let size = |b: &memlab::trace::LiveBlock| trace.events[b.event].size;
+    let leaked: Vec<usize> = live.iter().filter(|b| b.kept.is_none()).map(size).collect();
+    assert_eq!(
+        leaked,
+        [9, 32, 32],
+        "the forgotten String and the two Rc nodes"
+    );
+    let kept: Vec<_> = live
+        .iter()
+        .filter_map(|b| Some((b.kept?, size(b))))
+        .collect();
+    assert_eq!(kept, [("primes", 16)], "Box::leak, kept on purpose");
+    let total: usize = live.iter().map(size).sum();
+    assert_eq!(total, trace.summary().live_bytes_at_end);
+
+    for id in ["box", "vec-growth", "string-drop", "raw-alloc", "alignment"] {
+        assert_eq!(run(id).live_blocks(), [], "{id} frees everything");
+    }
+}

@@ -79,6 +79,34 @@ pub fn trace(trace: &Trace) -> Value {
         "stack": stack,
         "observations": observations,
         "summary": summary,
+        "leaks": live_blocks(trace, false),
+        "kept": live_blocks(trace, true),
         "panic": trace.panic,
     })
+}
+
+/// Blocks still allocated at the end: the leaks, or the ones kept on purpose.
+fn live_blocks(trace: &Trace, kept: bool) -> Value {
+    let blocks: Vec<Value> = trace
+        .live_blocks()
+        .into_iter()
+        .filter(|b| b.kept.is_some() == kept)
+        .map(|b| {
+            let e = &trace.events[b.event];
+            json!({
+                "name": b.kept,
+                "seq": e.seq,
+                "address": address(e.address),
+                "size": e.size,
+                "region": e.region.name(),
+                "file": e.line.map(|_| trace.scenario.file),
+                "line": e.line,
+            })
+        })
+        .collect();
+    let bytes: usize = blocks
+        .iter()
+        .filter_map(|b| b["size"].as_u64())
+        .sum::<u64>() as usize;
+    json!({ "blocks": blocks, "bytes": bytes })
 }

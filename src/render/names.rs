@@ -187,6 +187,7 @@ mod tests {
                 local(0x7000, 0x100, 5), // freed by then: no name
             ],
             observations: vec![],
+            kept: vec![],
             lost_events: 0,
             panic: None,
         };

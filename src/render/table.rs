@@ -13,7 +13,7 @@ use super::{Settings, address, short_type};
 use crate::recorder::Kind;
 use crate::region::Region;
 use crate::scene::{Local, Target};
-use crate::trace::{Event, Trace};
+use crate::trace::{Event, LiveBlock, Trace};
 
 /// The whole `memlab trace` text output.
 pub fn trace(trace: &Trace, settings: Settings) -> String {
@@ -48,6 +48,9 @@ pub fn trace(trace: &Trace, settings: Settings) -> String {
 
     let _ = writeln!(out, "\n{}", heading("Summary"));
     let _ = writeln!(out, "{}", summary(trace, settings));
+
+    let _ = writeln!(out, "\n{}", heading("Leak report"));
+    out.push_str(&leak_report(trace, &names, settings));
     for note in notes(trace) {
         let note = wrap(&format!("note: {note}"), settings);
         let _ = writeln!(out, "{}", note.yellow());
@@ -354,6 +357,89 @@ pub fn observations(trace: &Trace, settings: Settings) -> Table {
     }
     let numeric: Vec<usize> = (0..fields.len() + 4).filter(|&i| i != 1).collect();
     align_right(&mut table, &numeric);
+    table
+}
+
+/// Blocks never freed, apart from blocks the scenario keeps alive on purpose.
+pub fn leak_report(trace: &Trace, names: &Names, settings: Settings) -> String {
+    let live = trace.live_blocks();
+    if live.is_empty() {
+        return wrap(
+            "Nothing leaked: every block allocated during the scenario was freed.\n",
+            settings,
+        );
+    }
+    let mut out = String::new();
+    let (kept, leaked): (Vec<LiveBlock>, Vec<LiveBlock>) =
+        live.into_iter().partition(|b| b.kept.is_some());
+    let bytes =
+        |blocks: &[LiveBlock]| -> usize { blocks.iter().map(|b| trace.events[b.event].size).sum() };
+    let count = |n: usize| {
+        if n == 1 {
+            "1 block".to_string()
+        } else {
+            format!("{n} blocks")
+        }
+    };
+    if leaked.is_empty() {
+        out.push_str(&wrap("Nothing leaked.", settings));
+    } else {
+        let text = format!(
+            "Leaked: {}, {}, never freed:",
+            count(leaked.len()),
+            self::bytes(bytes(&leaked))
+        );
+        let _ = writeln!(out, "{}", wrap(&text, settings).red().bold());
+        let _ = writeln!(out, "{}", live_table(trace, names, &leaked, settings));
+    }
+    if !kept.is_empty() {
+        let text = format!(
+            "Alive on purpose (the scenario keeps them): {}, {}:",
+            count(kept.len()),
+            self::bytes(bytes(&kept))
+        );
+        let _ = writeln!(out, "{}", wrap(&text, settings));
+        let _ = writeln!(out, "{}", live_table(trace, names, &kept, settings));
+    }
+    out
+}
+
+fn live_table(trace: &Trace, names: &Names, blocks: &[LiveBlock], settings: Settings) -> Table {
+    let with_code = settings.width >= CODE_COLUMN_WIDTH;
+    let with_name = blocks.iter().any(|b| b.kept.is_some());
+    let mut header = vec![];
+    if with_name {
+        header.push("kept as");
+    }
+    header.extend(["block\nregion", "size", "from #", "line"]);
+    if with_code {
+        header.push("code");
+    }
+    let mut table = new_table(settings, &header);
+    for block in blocks {
+        let event = &trace.events[block.event];
+        let mut row = vec![];
+        if let Some(name) = block.kept {
+            row.push(Cell::new(name).fg(Color::Cyan));
+        }
+        row.extend([
+            Cell::new(format!(
+                "{}\n{}",
+                show(settings.addresses, names.event(block.event), event.address),
+                event.region.name()
+            )),
+            Cell::new(event.size),
+            Cell::new(event.seq),
+            Cell::new(event.line.map_or("?".to_string(), |l| l.to_string())),
+        ]);
+        if with_code {
+            row.push(Cell::new(code(trace, event.line)));
+        }
+        table.add_row(row);
+    }
+    let first = usize::from(with_name);
+    align_right(&mut table, &[first + 1, first + 2, first + 3]);
+    keep_whole(&mut table, &[first, first + 1, first + 2, first + 3]);
     table
 }
 

@@ -20,6 +20,8 @@ pub fn run(s: &mut Scene) {
     //    reference stays valid for the rest of the program.
     let primes: &'static [u32] = Box::leak(Box::new(black_box([2, 3, 5, 7])));
     s.pointer("primes", &primes);
+    // This one is on purpose: data meant to live as long as the program.
+    s.keep("primes", &primes);
 
     // 2. `mem::forget` takes ownership and never runs the destructor: the
     //    String's bytes stay allocated, and nothing points to them any more.
