@@ -4,11 +4,15 @@
 //! A [`Scene`] never allocates while the scenario runs: its storage is reserved
 //! before recording starts, and every probe runs with recording paused, so the
 //! probes neither appear in the trace nor move the scenario's heap blocks.
+//!
+//! A scenario can start threads with [`Scene::spawn`]: each runs under its own
+//! recording with its own `Scene`, and [`Scene::join`] hands both back, so the
+//! trace holds every thread's events in one order.
 
 use std::mem;
 use std::panic::Location;
 
-use crate::recorder;
+use crate::recorder::{self, Options, Recording};
 use crate::region::{self, Region};
 
 /// Probes one scenario may take before further ones are dropped (and counted).
@@ -16,20 +20,44 @@ const MAX_PROBES: usize = 256;
 /// Values one observation may carry.
 pub const MAX_FIELDS: usize = 4;
 
-/// The probes of one scenario run.
-#[derive(Debug)]
+/// Threads one scene may start.
+const MAX_THREADS: usize = 16;
+
+/// The probes of one scenario run (on one thread).
 pub struct Scene {
     locals: Vec<Local>,
     observations: Vec<Observation>,
     kept: Vec<Kept>,
     frame: &'static str,
     dropped: usize,
+    /// The thread these probes run on, as traces name it.
+    thread: &'static str,
+    /// How threads started with `spawn` record.
+    options: Options,
+    children: Vec<Child>,
+    /// Threads started and not yet joined.
+    running: usize,
+}
+
+/// A thread started by a scene, joined: its recording and its probes.
+pub struct Child {
+    pub thread: &'static str,
+    pub recording: Recording<()>,
+    pub scene: Scene,
+}
+
+/// A thread started with [`Scene::spawn`]; give it to [`Scene::join`].
+pub struct Spawned {
+    thread: &'static str,
+    handle: std::thread::JoinHandle<(Recording<()>, Scene)>,
 }
 
 /// A named local variable: where it sits on the stack and, for pointer types,
 /// the heap block it points to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Local {
+    /// The thread the local belongs to.
+    pub thread: &'static str,
     /// The function the local belongs to, as named by [`Scene::frame`].
     pub frame: &'static str,
     pub name: &'static str,
@@ -43,8 +71,10 @@ pub struct Local {
     pub region: Region,
     /// Source line of the probe.
     pub line: u32,
-    /// Heap events recorded before this probe.
+    /// Heap events (of all threads) recorded before this probe.
     pub after_event: usize,
+    /// Where the probe falls among the events (see `recorder::probe_mark`).
+    pub mark: (u64, usize),
 }
 
 /// A block the scenario leaves alive on purpose: not a leak.
@@ -70,12 +100,16 @@ pub struct Target {
 /// Labelled values a scenario noted at one moment, e.g. a Vec's len and capacity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Observation {
+    /// The thread that made the observation.
+    pub thread: &'static str,
     pub label: &'static str,
     fields: [(&'static str, usize); MAX_FIELDS],
     count: usize,
     pub line: u32,
-    /// Heap events recorded before this observation.
+    /// Heap events (of all threads) recorded before this observation.
     pub after_event: usize,
+    /// Where the observation falls among the events (see `recorder::probe_mark`).
+    pub mark: (u64, usize),
 }
 
 impl Observation {
@@ -141,6 +175,30 @@ impl Pointer for &str {
     }
 }
 
+/// An `Rc` points at its value, inside the block that also holds its counts.
+impl<T: ?Sized> Pointer for std::rc::Rc<T> {
+    fn target(&self) -> Target {
+        Target {
+            address: std::rc::Rc::as_ptr(self).cast::<u8>() as usize,
+            len: None,
+            capacity: None,
+            region: Region::Unknown,
+        }
+    }
+}
+
+/// An `Arc` points at its value, inside the block that also holds its counts.
+impl<T: ?Sized> Pointer for std::sync::Arc<T> {
+    fn target(&self) -> Target {
+        Target {
+            address: std::sync::Arc::as_ptr(self).cast::<u8>() as usize,
+            len: None,
+            capacity: None,
+            region: Region::Unknown,
+        }
+    }
+}
+
 impl<T> Pointer for &[T] {
     fn target(&self) -> Target {
         Target {
@@ -154,20 +212,90 @@ impl<T> Pointer for &[T] {
 
 impl Default for Scene {
     fn default() -> Self {
-        Scene::new()
+        Scene::new("main", Options::default())
     }
 }
 
 impl Scene {
     /// Reserves all probe storage up front (call before recording starts).
-    pub fn new() -> Scene {
+    /// `thread` names the thread in traces; threads it spawns record with
+    /// `options`.
+    pub fn new(thread: &'static str, options: Options) -> Scene {
         Scene {
             locals: Vec::with_capacity(MAX_PROBES),
             observations: Vec::with_capacity(MAX_PROBES),
             kept: Vec::with_capacity(MAX_PROBES),
             frame: "run",
             dropped: 0,
+            thread,
+            options,
+            children: Vec::with_capacity(MAX_THREADS),
+            running: 0,
         }
+    }
+
+    /// Starts a thread named `name` that runs `f` under its own recording, with
+    /// its own scene. Starting and joining the thread are memlab's bookkeeping
+    /// and are not recorded; what `f` does is.
+    pub fn spawn<F>(&mut self, name: &'static str, f: F) -> Spawned
+    where
+        F: FnOnce(&mut Scene) + Send + 'static,
+    {
+        let options = self.options;
+        recorder::paused(|| {
+            // From now on this thread's events and the new thread's interleave:
+            // both number each event from the shared counter.
+            if self.running == 0 {
+                recorder::order_globally(true);
+            }
+            self.running += 1;
+            let handle = std::thread::Builder::new()
+                .name(name.to_string())
+                .spawn(move || {
+                    recorder::order_globally(true);
+                    let mut scene = Scene::new(name, options);
+                    let recording = recorder::record(options, || f(&mut scene));
+                    (recording, scene)
+                })
+                .expect("the operating system can start a thread");
+            Spawned {
+                thread: name,
+                handle,
+            }
+        })
+    }
+
+    /// Waits for a thread started with [`Scene::spawn`] and keeps its recording
+    /// and probes for the trace.
+    pub fn join(&mut self, spawned: Spawned) {
+        recorder::paused(|| {
+            match spawned.handle.join() {
+                Ok((recording, scene)) if self.children.len() < self.children.capacity() => {
+                    self.children.push(Child {
+                        thread: spawned.thread,
+                        recording,
+                        scene,
+                    });
+                }
+                // `record` catches the thread's panics; a full list drops the run.
+                _ => self.dropped += 1,
+            }
+            self.running = self.running.saturating_sub(1);
+            // Alone again: events after this sort after all the joined thread's.
+            if self.running == 0 {
+                recorder::order_globally(false);
+            }
+        })
+    }
+
+    /// The thread this scene's probes ran on.
+    pub fn thread(&self) -> &'static str {
+        self.thread
+    }
+
+    /// Threads started and joined by this scene.
+    pub fn children(&self) -> &[Child] {
+        &self.children
     }
 
     /// Names the function whose locals the following probes describe.
@@ -196,11 +324,13 @@ impl Scene {
             let count = values.len().min(MAX_FIELDS);
             fields[..count].copy_from_slice(&values[..count]);
             let observation = Observation {
+                thread: self.thread,
                 label,
                 fields,
                 count,
                 line,
-                after_event: recorder::events_so_far(),
+                after_event: 0,
+                mark: recorder::probe_mark(),
             };
             if self.observations.len() < self.observations.capacity() {
                 self.observations.push(observation);
@@ -238,6 +368,7 @@ impl Scene {
     ) {
         recorder::paused(|| {
             let local = Local {
+                thread: self.thread,
                 frame: self.frame,
                 name,
                 type_name: std::any::type_name::<T>(),
@@ -251,7 +382,8 @@ impl Scene {
                     region::is_main_thread(),
                 ),
                 line,
-                after_event: recorder::events_so_far(),
+                after_event: 0,
+                mark: recorder::probe_mark(),
             };
             if self.locals.len() < self.locals.capacity() {
                 self.locals.push(local);

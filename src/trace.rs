@@ -30,6 +30,8 @@ pub struct Event {
     pub region: Region,
     /// Bytes the allocator really reserved for the block, when known.
     pub usable: Option<usize>,
+    /// The thread that made the call.
+    pub thread: &'static str,
 }
 
 impl Event {
@@ -54,25 +56,51 @@ pub struct Trace {
     pub panic: Option<String>,
 }
 
+/// The blocks live after the first `count` events: address → index of the
+/// event that gave the block its current address and size.
+pub fn live_after(events: &[Event], count: usize) -> HashMap<usize, usize> {
+    let mut live = HashMap::new();
+    for (i, event) in events[..count.min(events.len())].iter().enumerate() {
+        match event.kind {
+            Kind::Alloc | Kind::AllocZeroed => {
+                live.insert(event.address, i);
+            }
+            Kind::Realloc => {
+                if let Some((old, _)) = event.old {
+                    live.remove(&old);
+                }
+                live.insert(event.address, i);
+            }
+            Kind::Dealloc => {
+                live.remove(&event.address);
+            }
+        }
+    }
+    live
+}
+
+/// The block live after the first `count` events that contains `address`:
+/// the index of its event and the offset of `address` inside it. A pointer
+/// into a block (an `Rc`'s value after its counters) finds the block too.
+pub fn block_containing(events: &[Event], count: usize, address: usize) -> Option<(usize, usize)> {
+    live_after(events, count).into_values().find_map(|i| {
+        let block = &events[i];
+        let offset = address.checked_sub(block.address)?;
+        (offset < block.size.max(1)).then_some((i, offset))
+    })
+}
+
 /// Where a probed pointer pointed when it was probed: the region of the live
-/// block of this trace at that address, or else what the mappings say.
+/// block of this trace holding that address, or else what the mappings say.
 fn target_region(events: &[Event], maps: &Maps, target: &Target, after_event: usize) -> Region {
     if target.capacity == Some(0) {
         return Region::Unknown; // dangling: no memory at all
     }
-    for event in events[..after_event.min(events.len())].iter().rev() {
-        if event.address == target.address {
-            return match event.kind {
-                Kind::Dealloc => Region::Unknown, // freed: points at nothing live
-                _ => event.region,
-            };
-        }
-        if event.old.is_some_and(|(old, _)| old == target.address) {
-            return Region::Unknown; // the block moved away from here
-        }
+    if let Some((i, _)) = block_containing(events, after_event, target.address) {
+        return events[i].region;
     }
     match maps.region(target.address) {
-        // A heap address that is no block of this trace: say nothing certain.
+        // A heap address that is no live block of this trace: say nothing certain.
         Region::Heap => Region::Unknown,
         region => region,
     }
@@ -141,33 +169,115 @@ impl Summary {
 }
 
 impl Trace {
-    /// Runs `scenario` under the recorder and resolves each event's source line.
+    /// Runs `scenario` under the recorder and resolves each event's source
+    /// line. Threads the scenario starts with `Scene::spawn` are merged in.
     pub fn run(scenario: &'static Scenario, options: Options) -> Trace {
-        let mut scene = Scene::new();
+        let thread = if crate::region::is_main_thread() {
+            "main"
+        } else {
+            "scenario"
+        };
+        let mut scene = Scene::new(thread, options);
         let recording = recorder::record(options, || (scenario.run)(&mut scene));
+
+        // Every thread's recording and probes, the scenario's own first.
+        let mut parts: Vec<(&Recording<()>, &Scene)> = vec![(&recording, &scene)];
+        let mut i = 0;
+        while i < parts.len() {
+            let children = parts[i].1.children();
+            parts.extend(children.iter().map(|c| (&c.recording, &c.scene)));
+            i += 1;
+        }
+
         let mut lines = LineResolver::new(Path::new(scenario.file));
-        let events: Vec<Event> = recording
-            .events()
-            .iter()
+        // (key, part, index in its recording, event), sorted: keys order the
+        // threads' events; equal keys belong to one thread, in its own order.
+        let mut merged: Vec<(u64, usize, usize, Event)> = vec![];
+        for (part, (recording, scene)) in parts.iter().enumerate() {
+            for (index, raw) in recording.events().iter().enumerate() {
+                let line = lines.line(recording, raw);
+                let event = Event::from_raw(raw, line, scene.thread());
+                merged.push((raw.seq, part, index, event));
+            }
+        }
+        merged.sort_by_key(|&(key, part, index, _)| (key, part, index));
+        let order: Vec<(u64, usize, usize)> =
+            merged.iter().map(|&(k, p, i, _)| (k, p, i)).collect();
+        let events: Vec<Event> = merged
+            .into_iter()
             .enumerate()
-            .map(|(i, raw)| Event::from_raw(i + 1, raw, lines.line(&recording, raw)))
+            .map(|(i, (_, _, _, event))| Event {
+                seq: i + 1,
+                ..event
+            })
             .collect();
+        // A probe with mark (key, n) taken on part p comes after every event
+        // with a smaller key and after p's own first n events.
+        let place = |part: usize, (key, n): (u64, usize)| {
+            order
+                .iter()
+                .filter(|&&(k, p, i)| k < key || (k == key && p == part && i < n))
+                .count()
+        };
+
         let maps = Maps::read();
-        let mut locals = scene.locals().to_vec();
+        let mut locals: Vec<Local> = vec![];
+        let mut observations: Vec<Observation> = vec![];
+        for (part, (_, scene)) in parts.iter().enumerate() {
+            for local in scene.locals() {
+                let after_event = place(part, local.mark);
+                locals.push(Local {
+                    after_event,
+                    ..local.clone()
+                });
+            }
+            for observation in scene.observations() {
+                let mut observation = *observation;
+                observation.after_event = place(part, observation.mark);
+                observations.push(observation);
+            }
+        }
+        // Probes in the order they were taken, across threads (stable: a
+        // thread's own probes keep their order).
+        locals.sort_by_key(|l| l.after_event);
+        observations.sort_by_key(|o| o.after_event);
         for local in &mut locals {
             if let Some(target) = local.points_to.as_mut() {
                 target.region = target_region(&events, &maps, target, local.after_event);
             }
         }
+        let panics: Vec<String> = parts
+            .iter()
+            .filter_map(|(recording, scene)| {
+                let message = recording.outcome.as_ref().err()?;
+                Some(if scene.thread() == thread {
+                    message.clone()
+                } else {
+                    format!("in thread {}: {message}", scene.thread())
+                })
+            })
+            .collect();
         Trace {
             scenario,
             events,
             locals,
-            observations: scene.observations().to_vec(),
-            kept: scene.kept().to_vec(),
-            lost_events: recording.lost(),
-            panic: recording.outcome.as_ref().err().cloned(),
+            observations,
+            kept: parts.iter().flat_map(|(_, s)| s.kept().to_vec()).collect(),
+            lost_events: parts.iter().map(|(r, _)| r.lost()).sum(),
+            panic: (!panics.is_empty()).then(|| panics.join("; ")),
         }
+    }
+
+    /// The threads with events or probes in this trace, in order of appearance.
+    pub fn threads(&self) -> Vec<&'static str> {
+        let mut threads = vec![];
+        let named = self.events.iter().map(|e| e.thread);
+        for thread in named.chain(self.locals.iter().map(|l| l.thread)) {
+            if !threads.contains(&thread) {
+                threads.push(thread);
+            }
+        }
+        threads
     }
 
     pub fn summary(&self) -> Summary {
@@ -212,35 +322,15 @@ impl Trace {
     /// Blocks allocated during the trace and not freed by its end, in order of
     /// the event that gave each its current address and size.
     pub fn live_blocks(&self) -> Vec<LiveBlock> {
-        let mut live: HashMap<usize, usize> = HashMap::new(); // address → event index
-        for (i, event) in self.events.iter().enumerate() {
-            match event.kind {
-                Kind::Alloc | Kind::AllocZeroed => {
-                    live.insert(event.address, i);
-                }
-                Kind::Realloc => {
-                    if let Some((old, _)) = event.old {
-                        live.remove(&old);
-                    }
-                    live.insert(event.address, i);
-                }
-                Kind::Dealloc => {
-                    live.remove(&event.address);
-                }
-            }
-        }
-        let mut blocks: Vec<LiveBlock> = live
+        let mut blocks: Vec<LiveBlock> = live_after(&self.events, self.events.len())
             .into_values()
-            .map(|i| {
-                let event = &self.events[i];
-                LiveBlock {
-                    event: i,
-                    kept: self
-                        .kept
-                        .iter()
-                        .find(|k| k.address == event.address)
-                        .map(|k| k.name),
-                }
+            .map(|i| LiveBlock {
+                event: i,
+                kept: self
+                    .kept
+                    .iter()
+                    .find(|k| k.address == self.events[i].address)
+                    .map(|k| k.name),
             })
             .collect();
         blocks.sort_by_key(|b| b.event);
@@ -254,9 +344,10 @@ impl Trace {
 }
 
 impl Event {
-    fn from_raw(seq: usize, raw: &RawEvent, line: Option<u32>) -> Event {
+    /// An event before merging; `seq` is set once all threads are in order.
+    fn from_raw(raw: &RawEvent, line: Option<u32>, thread: &'static str) -> Event {
         Event {
-            seq,
+            seq: 0,
             kind: raw.kind,
             address: raw.address,
             size: raw.size,
@@ -265,6 +356,7 @@ impl Event {
             line,
             region: raw.region,
             usable: (raw.usable != 0).then_some(raw.usable),
+            thread,
         }
     }
 }

@@ -243,3 +243,31 @@ fn json_leak_report() {
     assert_eq!(trace["leaks"]["bytes"], 0);
     assert_eq!(trace["kept"]["blocks"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn json_tags_each_event_with_its_thread_and_the_worker_uses_an_arena() {
+    let trace = json(&["trace", "threads", "--format", "json"]);
+    for event in trace["events"].as_array().unwrap() {
+        let thread = event["thread"].as_str().unwrap();
+        assert!(thread == "main" || thread == "worker", "{thread}");
+        // In a fresh memlab process the first spawned thread gets a new arena.
+        let expected = if thread == "main" { "heap" } else { "arena" };
+        assert_eq!(event["region"], expected, "{event}");
+    }
+    let regions: Vec<&str> = trace["stack"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        regions,
+        [
+            "stack",
+            "stack",
+            "thread-stack",
+            "thread-stack",
+            "thread-stack"
+        ]
+    );
+}

@@ -432,3 +432,56 @@ fn the_leak_report_separates_leaks_from_blocks_kept_on_purpose() {
         assert_eq!(run(id).live_blocks(), [], "{id} frees everything");
     }
 }
+
+#[test]
+fn threads_are_recorded_into_one_trace_each_event_tagged() {
+    let trace = run("threads");
+    let by = |thread: &str| -> Vec<(Kind, usize)> {
+        trace
+            .events
+            .iter()
+            .filter(|e| e.thread == thread)
+            .map(|e| (e.kind, e.size))
+            .collect()
+    };
+    assert_eq!(
+        by("worker"),
+        [(Kind::Alloc, 24), (Kind::Dealloc, 24)],
+        "vec![10, 20, 30]"
+    );
+    // The scenario's own thread: the Arc's one block, freed after the join.
+    let own = trace.events[0].thread;
+    assert_ne!(own, "worker");
+    assert_eq!(by(own), [(Kind::Alloc, 48), (Kind::Dealloc, 48)]);
+    assert_eq!(
+        trace.events.last().unwrap().thread,
+        own,
+        "freed after the worker ended"
+    );
+
+    let local = |thread: &str, name: &str| {
+        trace
+            .locals
+            .iter()
+            .find(|l| l.thread == thread && l.name == name)
+            .unwrap_or_else(|| panic!("{thread}: {name}"))
+    };
+    // Each thread's locals are on its own stack, far apart.
+    let (a, b) = (local(own, "here").address, local("worker", "here").address);
+    assert!(
+        a.abs_diff(b) > 1 << 16,
+        "stacks {a:#x} and {b:#x} are close"
+    );
+    assert_eq!(
+        local("worker", "here").region,
+        memlab::region::Region::ThreadStack
+    );
+    // Both Arcs point to the same value, inside the one shared block.
+    let shared = local(own, "shared").points_to.unwrap().address;
+    assert_eq!(local("worker", "mine").points_to.unwrap().address, shared);
+    let block = &trace.events[0];
+    assert!((block.address..block.address + block.size).contains(&shared));
+    assert_eq!(trace.observations[0].get("strong count"), Some(1));
+    // The observation made after the join comes after the worker's events.
+    assert_eq!(trace.observations[0].after_event, 3);
+}

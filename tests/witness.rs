@@ -4,7 +4,8 @@
 //!     cargo build --release && cargo test --test witness -- --ignored
 //!
 //! - valgrind's `--trace-malloc=yes` prints every malloc/realloc/free of the
-//!   same process: memlab's events must appear there, in order, back to back.
+//!   same process: memlab's events must appear there, in order, back to back
+//!   (for scenarios with threads: in order).
 //! - a release build must report the same kinds, sizes, aligns and lines as
 //!   the debug build the other tests use.
 
@@ -99,13 +100,33 @@ fn valgrind_sees_exactly_memlabs_events() {
         if expected.is_empty() {
             continue; // locals: nothing to find
         }
-        let found = witnessed
-            .windows(expected.len())
-            .any(|w| w == expected.as_slice());
+        let threads: std::collections::HashSet<&str> = trace["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["thread"].as_str())
+            .collect();
+        let found = if threads.len() == 1 {
+            // One thread: nothing else allocated in between, not even memlab.
+            witnessed
+                .windows(expected.len())
+                .any(|w| w == expected.as_slice())
+        } else {
+            // Several threads: starting and joining them is memlab's own,
+            // unrecorded bookkeeping, so its calls sit between the recorded
+            // ones; those must still all be there, in the same order.
+            let mut rest = witnessed.iter();
+            expected.iter().all(|line| rest.any(|w| w == line))
+        };
         assert!(
             found,
-            "{}: valgrind did not see memlab's events back to back:\n{}",
+            "{}: valgrind did not see memlab's events {}:\n{}",
             scenario.id,
+            if threads.len() == 1 {
+                "back to back"
+            } else {
+                "in this order"
+            },
             expected.join("\n")
         );
     }

@@ -14,6 +14,7 @@ pub fn trace(trace: &Trace) -> Value {
         .map(|e| {
             json!({
                 "seq": e.seq,
+                "thread": e.thread,
                 "kind": e.kind.name(),
                 "address": address(e.address),
                 "size": e.size,
@@ -34,6 +35,7 @@ pub fn trace(trace: &Trace) -> Value {
         .map(|l| {
             json!({
                 "name": l.name,
+                "thread": l.thread,
                 "frame": l.frame,
                 "type": l.type_name,
                 "address": address(l.address),
@@ -58,6 +60,7 @@ pub fn trace(trace: &Trace) -> Value {
                 .map(|&(name, value)| (name.to_string(), json!(value)))
                 .collect();
             json!({
+                "thread": o.thread,
                 "label": o.label,
                 "values": values,
                 "after_event": o.after_event,

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::trace::Trace;
+use crate::trace::{Trace, block_containing};
 
 /// How addresses are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,10 +24,11 @@ pub enum AddressMode {
 /// The names of one trace's blocks and slots.
 #[derive(Clone, Debug, Default)]
 pub struct Names {
-    /// Name of the block each event touched, by event index.
+    /// Number of the block each event touched, by event index.
     events: Vec<Option<usize>>,
-    /// Name of the block each local pointed to when probed, by local index.
-    targets: Vec<Option<usize>>,
+    /// The block each local pointed into when probed, and the offset into it,
+    /// by local index.
+    targets: Vec<Option<(usize, usize)>>,
     /// Stack slot number by address.
     slots: HashMap<usize, usize>,
 }
@@ -37,30 +38,7 @@ impl Names {
         let mut live: HashMap<usize, usize> = HashMap::new();
         let mut blocks = 0;
         let mut events = Vec::with_capacity(trace.events.len());
-        let mut targets = vec![None; trace.locals.len()];
-        // Probes in the order they were taken, interleaved with the events.
-        let mut probes: Vec<(usize, usize)> = trace
-            .locals
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.after_event, i))
-            .collect();
-        probes.sort();
-        let mut next_probe = probes.iter().peekable();
-        let mut name_targets = |seen: usize, live: &HashMap<usize, usize>| {
-            while let Some(&&(after, i)) = next_probe.peek() {
-                if after > seen {
-                    break;
-                }
-                targets[i] = trace.locals[i]
-                    .points_to
-                    .filter(|t| t.capacity != Some(0))
-                    .and_then(|t| live.get(&t.address).copied());
-                next_probe.next();
-            }
-        };
-        name_targets(0, &live);
-        for (i, event) in trace.events.iter().enumerate() {
+        for event in &trace.events {
             use crate::recorder::Kind::*;
             let name = match event.kind {
                 Alloc | AllocZeroed => {
@@ -80,8 +58,17 @@ impl Names {
                 Dealloc => live.remove(&event.address),
             };
             events.push(name);
-            name_targets(i + 1, &live);
         }
+        let targets = trace
+            .locals
+            .iter()
+            .map(|local| {
+                let target = local.points_to.filter(|t| t.capacity != Some(0))?;
+                let (event, offset) =
+                    block_containing(&trace.events, local.after_event, target.address)?;
+                Some((events[event]?, offset))
+            })
+            .collect();
         let mut slots = HashMap::new();
         for local in &trace.locals {
             let next = slots.len() + 1;
@@ -103,13 +90,23 @@ impl Names {
             .map(|n| format!("H{n}"))
     }
 
-    /// The block local `index` pointed to when probed, if it was a block of this trace.
+    /// The block local `index` pointed into when probed, if it was a block of
+    /// this trace: `H1`, or `H1+16` for a pointer 16 bytes into it.
     pub fn target(&self, index: usize) -> Option<String> {
+        let (block, offset) = self.targets.get(index).copied().flatten()?;
+        Some(match offset {
+            0 => format!("H{block}"),
+            offset => format!("H{block}+{offset}"),
+        })
+    }
+
+    /// How far into its block local `index` pointed, if it pointed inside one.
+    pub fn target_offset(&self, index: usize) -> Option<usize> {
         self.targets
             .get(index)
             .copied()
             .flatten()
-            .map(|n| format!("H{n}"))
+            .map(|(_, offset)| offset)
     }
 
     /// The stack slot at `address`: `S2`.
@@ -147,11 +144,13 @@ mod tests {
             line: None,
             region: crate::region::Region::Unknown,
             usable: None,
+            thread: "main",
         }
     }
 
     fn local(address: usize, target: usize, after_event: usize) -> Local {
         Local {
+            thread: "main",
             frame: "run",
             name: "x",
             type_name: "Box<u64>",
@@ -167,6 +166,7 @@ mod tests {
             }),
             line: 1,
             after_event,
+            mark: (0, 0),
         }
     }
 

@@ -112,7 +112,11 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let narrow = settings.width < NARROW_WIDTH;
     let with_code = settings.width >= CODE_COLUMN_WIDTH;
     let with_realloc = !narrow && trace.events.iter().any(|e| e.old.is_some());
+    let with_thread = trace.threads().len() > 1;
     let mut header = vec!["#", "event", "address\nregion", "size/align\nreserved"];
+    if with_thread {
+        header.insert(1, "thread");
+    }
     if with_realloc {
         header.push("realloc");
     }
@@ -122,8 +126,11 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     }
     let mut table = new_table(settings, &header);
     for (i, event) in trace.events.iter().enumerate() {
-        let mut row = vec![
-            Cell::new(event.seq),
+        let mut row = vec![Cell::new(event.seq)];
+        if with_thread {
+            row.push(Cell::new(event.thread).fg(Color::Magenta));
+        }
+        row.extend([
             kind_cell(event, narrow),
             Cell::new(format!(
                 "{}\n{}",
@@ -134,7 +141,7 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
                 Some(usable) => format!("{} / {}\n{usable}", event.size, event.align),
                 None => format!("{} / {}\n?", event.size, event.align),
             }),
-        ];
+        ]);
         if with_realloc {
             row.push(realloc_cell(event, settings.addresses));
         }
@@ -147,16 +154,20 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
         table.add_row(row);
     }
     let line = header.len() - 1 - usize::from(with_code);
-    align_right(&mut table, &[0, 3, line]);
-    let mut whole = vec![0, 1, 2, 3, line];
+    let t = usize::from(with_thread); // columns after "#" shift by one
+    align_right(&mut table, &[0, t + 3, line]);
+    let mut whole = vec![0, t + 1, t + 2, t + 3, line];
+    if with_thread {
+        whole.push(1);
+    }
     if with_realloc {
-        whole.push(4); // realloc: its lines are already short
+        whole.push(t + 4); // realloc: its lines are already short
     }
     keep_whole(&mut table, &whole);
     if narrow {
         // As wide as "in place" whether or not any realloc stayed in place, so
         // the table's shape does not depend on the allocator's history.
-        if let Some(column) = table.column_mut(1) {
+        if let Some(column) = table.column_mut(t + 1) {
             column.set_constraint(ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
                 8,
             )));
@@ -213,7 +224,11 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let frames: HashSet<&str> = trace.locals.iter().map(|l| l.frame).collect();
     let with_frame = frames.len() > 1 && !narrow;
     let with_targets = !narrow && trace.locals.iter().any(|l| l.points_to.is_some());
+    let with_thread = trace.threads().len() > 1;
     let mut header = vec![];
+    if with_thread {
+        header.push("thread");
+    }
     if with_frame {
         header.push("frame");
     }
@@ -228,6 +243,9 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let mut previous_frame = None;
     for (i, local) in trace.locals.iter().enumerate() {
         let mut row = vec![];
+        if with_thread {
+            row.push(Cell::new(local.thread).fg(Color::Magenta));
+        }
         if with_frame {
             row.push(Cell::new(local.frame));
         }
@@ -243,7 +261,8 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
             show(settings.addresses, names.slot(local.address), local.address),
             local.region.name()
         );
-        let target = points_to(local, names.target(i), settings.addresses, narrow);
+        let offset = names.target_offset(i).filter(|&o| o > 0);
+        let target = points_to(local, names.target(i), offset, settings.addresses, narrow);
         let place = match (narrow, &target) {
             (true, Some(target)) => format!("{slot}\n→ {target}"),
             _ => slot,
@@ -262,7 +281,7 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
         }
         table.add_row(row);
     }
-    let first = usize::from(with_frame);
+    let first = usize::from(with_frame) + usize::from(with_thread);
     let mut numbers = vec![first + 3]; // size/align
     if !narrow {
         numbers.push(header.len() - 1); // line
@@ -278,6 +297,7 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
 fn points_to(
     local: &Local,
     block: Option<String>,
+    offset: Option<usize>,
     mode: AddressMode,
     narrow: bool,
 ) -> Option<String> {
@@ -303,6 +323,9 @@ fn points_to(
         facts.push("dangling".to_string());
     } else if mode != AddressMode::Symbolic || is_block {
         facts.push(region.name().to_string());
+    }
+    if let (Some(offset), AddressMode::Real) = (offset, mode) {
+        facts.push(format!("{offset} bytes into a block"));
     }
     match (len, capacity) {
         (_, Some(0)) => facts.push("capacity 0, no block".to_string()),

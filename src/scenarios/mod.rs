@@ -14,6 +14,7 @@ mod locals;
 mod raw_alloc;
 mod recursion;
 mod string_drop;
+mod threads;
 mod vec_growth;
 
 /// One runnable scenario.
@@ -107,6 +108,12 @@ pub const SCENARIOS: &[Scenario] = &[
         "leaks",
         "Leaking memory in safe Rust",
         "Box::leak, mem::forget and an Rc cycle: blocks nothing frees, still live at the end"
+    ),
+    scenario!(
+        threads,
+        "threads",
+        "Threads, their stacks and a shared Arc",
+        "Each thread's stack far from the others, its own malloc arena, one block shared by an Arc"
     ),
 ];
 
