@@ -15,6 +15,9 @@ mod raw_alloc;
 mod recursion;
 mod string_drop;
 mod threads;
+// batch A modules
+// batch B modules
+// batch C modules
 mod vec_growth;
 
 /// One runnable scenario.
@@ -115,6 +118,9 @@ pub const SCENARIOS: &[Scenario] = &[
         "Threads, their stacks and a shared Arc",
         "Each thread's stack far from the others, its own malloc arena, one block shared by an Arc"
     ),
+    // batch A scenarios
+    // batch B scenarios
+    // batch C scenarios
 ];
 
 /// The scenario named `id`.
