@@ -23,8 +23,8 @@
 //! ````
 //!
 //! Directives are fenced blocks tagged `memlab`, one per line:
-//! `source`, `events`, `stack`, `observations` or `summary` followed by a
-//! scenario id; `excerpt <file> <marker>` for a marked region of memlab's own
+//! `source`, `events`, `stack`, `observations`, `summary` or `leaks` followed
+//! by a scenario id; `excerpt <file> <marker>` for a marked region of memlab's own
 //! code; and `answer <scenario> <query>` (with an optional `why:` line), which
 //! answers the "Predict" block quote just before it. Every problem is reported
 //! with the file and line.
@@ -118,6 +118,8 @@ pub enum View {
     Stack(&'static str),
     Observations(&'static str),
     Summary(&'static str),
+    /// The leak report: blocks never freed, and blocks kept on purpose.
+    Leaks(&'static str),
     /// A region of one of memlab's own files between `// lesson: <marker>` and
     /// `// lesson: end` lines.
     Excerpt {
@@ -134,7 +136,8 @@ impl View {
             | View::Events(s)
             | View::Stack(s)
             | View::Observations(s)
-            | View::Summary(s) => Some(s),
+            | View::Summary(s)
+            | View::Leaks(s) => Some(s),
             View::Excerpt { .. } => None,
         }
     }
@@ -547,6 +550,7 @@ fn code_block(info: &str, text: String, line: usize) -> Result<Block, (usize, St
             "stack" => View::Stack(scenario(1)?),
             "observations" => View::Observations(scenario(1)?),
             "summary" => View::Summary(scenario(1)?),
+            "leaks" => View::Leaks(scenario(1)?),
             "excerpt" => excerpt(&words, line)?,
             "answer" => {
                 if answer.is_some() || !views.is_empty() {
@@ -565,7 +569,7 @@ fn code_block(info: &str, text: String, line: usize) -> Result<Block, (usize, St
                     line,
                     format!(
                         "unknown directive '{other}': use source, events, stack, \
-                         observations, summary, excerpt or answer"
+                         observations, summary, leaks, excerpt or answer"
                     ),
                 ));
             }

@@ -5,6 +5,7 @@
 //! which the views in `render/` turn into tables and JSON. ARCHITECTURE.md has
 //! the map.
 
+pub mod child;
 pub mod lessons;
 pub mod recorder;
 pub mod region;

@@ -418,7 +418,9 @@ pub fn paused<R>(f: impl FnOnce() -> R) -> R {
 /// switch starts a new epoch, so events after it sort after everything any
 /// thread recorded before it. Call outside the allocator (Scene does).
 pub fn order_globally(on: bool) {
-    let mark = SEQ.fetch_add(1, Ordering::Relaxed);
+    // Reserves two numbers and keeps the second: greater than every number
+    // handed out or seen by `probe_mark` before, smaller than any after.
+    let mark = SEQ.fetch_add(2, Ordering::Relaxed) + 1;
     let _ = STATE.try_with(|state| {
         state.ordered.set(on);
         state.epoch.set(mark);

@@ -90,13 +90,17 @@ fn glibc_serves_this_process() -> bool {
     }
     // SAFETY: `block` came from `malloc` and is not freed yet.
     let usable = unsafe { libc::malloc_usable_size(block.cast()) };
-    // glibc's smallest chunk is 32 bytes, 24 of them usable. Only then is the
-    // header read at all (valgrind's malloc reports 8 and would flag the read).
-    let glibc = usable == 24 && {
-        // SAFETY: glibc's malloc served this block (usable size 24), so the 8
-        // bytes before it are its chunk's size field, inside the chunk.
+    // glibc's smallest chunk is 32 bytes, 24 of them usable; it may also hand
+    // out a larger free chunk. Other allocators (and valgrind, which would
+    // flag the read) report the 8 bytes asked for, so the header is only read
+    // when at least 24 are usable, and must then agree with glibc's own rule.
+    let glibc = usable >= 24 && {
+        // SAFETY: the block has at least 24 usable bytes, which no allocator
+        // but glibc's reports for an 8-byte request; glibc keeps the chunk's
+        // size field in the 8 bytes before the block, inside the chunk.
         let header = unsafe { std::ptr::read_volatile(block.cast::<usize>().sub(1)) };
-        header & !0x7 == 32 && header & 0x2 == 0
+        let chunk = header & !0x7;
+        header & 0x2 == 0 && chunk % 16 == 0 && chunk.checked_sub(8) == Some(usable)
     };
     // SAFETY: allocated above with this layout.
     unsafe { System.dealloc(block, layout) };

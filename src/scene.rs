@@ -288,6 +288,30 @@ impl Scene {
         })
     }
 
+    /// Runs `step` in a child process, which may die (a stack overflow), and
+    /// notes how it ended as an observation: field `signal` or `exit code`.
+    /// `step` may only use the stack (see `child`). Not recorded: the child's
+    /// memory is its own.
+    #[track_caller]
+    pub fn in_child_process(&mut self, label: &'static str, step: fn()) {
+        let exit = recorder::paused(|| crate::child::run(step));
+        match exit {
+            Some(crate::child::Exit::Signal(signal)) => {
+                self.observe(label, &[("signal", signal as usize)]);
+            }
+            Some(crate::child::Exit::Code(code)) => {
+                self.observe(label, &[("exit code", code as usize)]);
+            }
+            None => self.observe(label, &[]),
+        }
+    }
+
+    /// The size in bytes of the stack of the thread this scene runs on (0 if
+    /// the platform does not say).
+    pub fn stack_size(&self) -> usize {
+        recorder::thread_stack().map_or(0, |(low, high)| high - low)
+    }
+
     /// The thread this scene's probes ran on.
     pub fn thread(&self) -> &'static str {
         self.thread

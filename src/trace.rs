@@ -239,8 +239,8 @@ impl Trace {
         }
         // Probes in the order they were taken, across threads (stable: a
         // thread's own probes keep their order).
-        locals.sort_by_key(|l| l.after_event);
-        observations.sort_by_key(|o| o.after_event);
+        locals.sort_by_key(|l| (l.after_event, l.mark.0));
+        observations.sort_by_key(|o| (o.after_event, o.mark.0));
         for local in &mut locals {
             if let Some(target) = local.points_to.as_mut() {
                 target.region = target_region(&events, &maps, target, local.after_event);

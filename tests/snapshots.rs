@@ -29,31 +29,53 @@ fn lesson(id: &str) -> String {
     memlab(&["lesson", id, "--width", "80"])
 }
 
-/// Replaces a table cell that says "in place" or "moved" with `[mv?]`, keeping
-/// the cell's width, so the snapshot holds no fact that depends on the
-/// allocator's history. Prose is left alone.
+/// Redacts the facts that depend on the allocator's history, keeping every
+/// cell's width so tables keep their shape: a realloc's "in place" or "moved"
+/// (in table cells and in source listings), and a block's reserved size
+/// (glibc may hand out a slightly larger free chunk; even the length of the
+/// binary's path changes what is free). Prose is left alone.
 fn redact_moved(text: &str) -> String {
     let mut out = String::new();
-    for original in text.lines() {
-        let line = original;
+    let mut reserved: Option<usize> = None; // column of "reserved" in this table
+    for line in text.lines() {
+        if line.starts_with('┌') {
+            reserved = None;
+        }
         if line.starts_with('│') {
-            let cells: Vec<String> = line
-                .split('┆')
-                .map(|cell| match cell.trim() {
+            let mut cells: Vec<String> = line.split('┆').map(str::to_string).collect();
+            if let Some(i) = cells.iter().position(|c| c.trim() == "reserved") {
+                reserved = Some(i);
+            }
+            for cell in &mut cells {
+                *cell = match cell.trim() {
                     "in place" => cell.replacen("in place", "[mv?]   ", 1),
                     "moved" => cell.replacen("moved", "[mv?]", 1),
-                    _ => cell.to_string(),
-                })
-                .collect();
+                    _ => cell.clone(),
+                };
+            }
+            // A reserved size sits alone on the second line of a row.
+            let continuation = cells
+                .first()
+                .is_some_and(|c| c.trim_matches('│').trim().is_empty());
+            if let Some(cell) = reserved
+                .filter(|_| continuation)
+                .and_then(|i| cells.get_mut(i))
+            {
+                let value = cell.trim();
+                if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit() || c == '?') {
+                    let width = cell.chars().count();
+                    *cell = format!("{:>w$} ", "[r]", w = width - 1);
+                }
+            }
             out.push_str(&cells.join("┆"));
         } else {
             // Source listings end a realloc's note with ", in place" or ", moved".
-            let line = line
+            let start = line
                 .strip_suffix(", in place")
                 .or_else(|| line.strip_suffix(", moved"));
-            match line {
+            match start {
                 Some(start) => out.push_str(&format!("{start}, [mv?]")),
-                None => out.push_str(original),
+                None => out.push_str(line),
             }
         }
         out.push('\n');

@@ -217,6 +217,11 @@ fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Vec<String> 
             let id = view.scenario().unwrap_or_default();
             let trace = runs.get(id);
             let names = Names::new(trace);
+            if let View::Leaks(_) = view {
+                let report = table::leak_report(trace, &names, settings);
+                let lines = report.lines().map(str::to_string).collect();
+                return captioned(&format!("live run of {id}: leak report"), lines, width);
+            }
             let (what, table) = match view {
                 View::Source(_) => ("source, with the heap events of each line", None),
                 View::Events(_) => ("heap events", Some(table::events(trace, &names, settings))),
@@ -233,6 +238,11 @@ fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Vec<String> 
             (format!("live run of {id}: {what}"), lines)
         }
     };
+    captioned(&caption, lines, width)
+}
+
+/// Evidence under a dimmed caption line (wrapped, each line styled alone).
+fn captioned(caption: &str, lines: Vec<String>, width: usize) -> Vec<String> {
     let caption = super::fill(&format!("▸ {caption}"), width);
     let mut out: Vec<String> = caption.lines().map(|l| l.dimmed().to_string()).collect();
     out.extend(lines);

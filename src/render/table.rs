@@ -112,7 +112,9 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let narrow = settings.width < NARROW_WIDTH;
     let with_code = settings.width >= CODE_COLUMN_WIDTH;
     let with_realloc = !narrow && trace.events.iter().any(|e| e.old.is_some());
-    let with_thread = trace.threads().len() > 1;
+    let threads = trace.threads().len() > 1;
+    // Narrow: the thread's name goes under the event's instead.
+    let with_thread = threads && !narrow;
     let mut header = vec!["#", "event", "address\nregion", "size/align\nreserved"];
     if with_thread {
         header.insert(1, "thread");
@@ -131,7 +133,7 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
             row.push(Cell::new(event.thread).fg(Color::Magenta));
         }
         row.extend([
-            kind_cell(event, narrow),
+            kind_cell(event, narrow, threads && narrow),
             Cell::new(format!(
                 "{}\n{}",
                 show(settings.addresses, names.event(i), event.address),
@@ -176,8 +178,9 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     table
 }
 
-/// The event's kind; in the narrow layout a realloc also says whether it moved.
-fn kind_cell(event: &Event, narrow: bool) -> Cell {
+/// The event's kind; in the narrow layout a realloc also says whether it
+/// moved, and with `thread` the event's thread is named under it.
+fn kind_cell(event: &Event, narrow: bool, thread: bool) -> Cell {
     let color = match event.kind {
         Kind::Alloc | Kind::AllocZeroed => Color::Green,
         Kind::Realloc => Color::Yellow,
@@ -187,6 +190,11 @@ fn kind_cell(event: &Event, narrow: bool) -> Cell {
         (true, Some(false)) => format!("{}\nin place", event.kind.name()),
         (true, Some(true)) => format!("{}\nmoved", event.kind.name()),
         _ => event.kind.name().to_string(),
+    };
+    let text = if thread {
+        format!("{text}\non {}", event.thread)
+    } else {
+        text
     };
     Cell::new(text).fg(color)
 }
@@ -224,7 +232,9 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let frames: HashSet<&str> = trace.locals.iter().map(|l| l.frame).collect();
     let with_frame = frames.len() > 1 && !narrow;
     let with_targets = !narrow && trace.locals.iter().any(|l| l.points_to.is_some());
-    let with_thread = trace.threads().len() > 1;
+    let threads = trace.threads().len() > 1;
+    // Narrow: the thread's name goes under the local's instead.
+    let with_thread = threads && !narrow;
     let mut header = vec![];
     if with_thread {
         header.push("thread");
@@ -249,13 +259,15 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
         if with_frame {
             row.push(Cell::new(local.frame));
         }
-        let new_frame = previous_frame != Some(local.frame);
-        previous_frame = Some(local.frame);
-        let name = if narrow && frames.len() > 1 && new_frame {
-            format!("{}\nin {}()", local.name, local.frame)
-        } else {
-            local.name.to_string()
-        };
+        let new_frame = previous_frame != Some((local.thread, local.frame));
+        previous_frame = Some((local.thread, local.frame));
+        let mut name = local.name.to_string();
+        if narrow && frames.len() > 1 && new_frame {
+            name.push_str(&format!("\nin {}()", local.frame));
+        }
+        if narrow && threads {
+            name.push_str(&format!("\non {}", local.thread));
+        }
         let slot = format!(
             "{}\n{}",
             show(settings.addresses, names.slot(local.address), local.address),
@@ -287,7 +299,10 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
         numbers.push(header.len() - 1); // line
     }
     align_right(&mut table, &numbers);
-    numbers.extend([first, first + 1, first + 2]); // local, type, address
+    numbers.extend([first, first + 2]); // local, address
+    if !narrow {
+        numbers.push(first + 1); // type; narrow tables may wrap it
+    }
     keep_whole(&mut table, &numbers);
     table
 }
@@ -313,7 +328,7 @@ fn points_to(
         // No block to name: say what it is instead of printing a raw address.
         (AddressMode::Symbolic, None) if dangling => "dangling".to_string(),
         (AddressMode::Symbolic, None) if region == Region::Unknown => {
-            "not a block of this trace".to_string()
+            "not in this trace".to_string()
         }
         (AddressMode::Symbolic, None) => region.name().to_string(),
         _ => show(mode, block, target),
@@ -325,7 +340,7 @@ fn points_to(
         facts.push(region.name().to_string());
     }
     if let (Some(offset), AddressMode::Real) = (offset, mode) {
-        facts.push(format!("{offset} bytes into a block"));
+        facts.push(format!("at offset {offset}"));
     }
     match (len, capacity) {
         (_, Some(0)) => facts.push("capacity 0, no block".to_string()),
@@ -341,7 +356,10 @@ fn points_to(
         return Some(place);
     }
     Some(if narrow {
-        format!("{place}\n{}", detail.replace(", ", ",\n"))
+        format!(
+            "{place}\n{}",
+            detail.replace(", ", ",\n").replace("; ", ";\n")
+        )
     } else {
         format!("{place} ({detail})")
     })

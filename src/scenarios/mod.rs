@@ -8,6 +8,7 @@
 use crate::scene::Scene;
 
 mod alignment;
+mod big_data;
 mod boxed;
 mod leaks;
 mod locals;
@@ -16,8 +17,18 @@ mod recursion;
 mod string_drop;
 mod threads;
 // batch A modules
+mod rc_arc;
+mod rc_cycle;
+mod zero_sized;
 // batch B modules
+mod box_dyn;
+mod capacity;
+mod clone_vs_move;
+mod string_growth;
 // batch C modules
+mod drop_order;
+mod hashmap;
+mod over_aligned;
 mod vec_growth;
 
 /// One runnable scenario.
@@ -118,9 +129,75 @@ pub const SCENARIOS: &[Scenario] = &[
         "Threads, their stacks and a shared Arc",
         "Each thread's stack far from the others, its own malloc arena, one block shared by an Arc"
     ),
+    scenario!(
+        big_data,
+        "big-data",
+        "Big blocks and small stacks",
+        "A 1 MiB block in its own mapping, two ways to box 64 KiB, and a stack overflow in a child"
+    ),
     // batch A scenarios
+    scenario!(
+        rc_arc,
+        "rc-arc",
+        "Rc and Arc: one block, two counts",
+        "Rc::new allocates the counts with the value; clones and Weaks share the block; Arc alike"
+    ),
+    scenario!(
+        rc_cycle,
+        "rc-cycle",
+        "An Rc cycle, and Weak to break it",
+        "Two Rc nodes owning each other are never freed; a Weak link back lets both be freed"
+    ),
+    scenario!(
+        zero_sized,
+        "zero-sized",
+        "Zero-sized types and empty Vecs",
+        "Box<()>, a Box of an empty struct, a Vec of 1000 units and an empty Vec: no heap at all"
+    ),
     // batch B scenarios
+    scenario!(
+        box_dyn,
+        "box-dyn",
+        "Trait objects and slices: two-word pointers",
+        "Box<dyn Trait> and &dyn Trait: data and vtable pointers; Box<[T]> and &str: pointer and length"
+    ),
+    scenario!(
+        capacity,
+        "capacity",
+        "Managing a Vec's capacity",
+        "with_capacity, reserve vs reserve_exact, shrink_to_fit, clear keeping the block, vec![0; n]"
+    ),
+    scenario!(
+        string_growth,
+        "string-growth",
+        "How a String grows",
+        "push and push_str grow a String like a Vec<u8>; with_capacity reserves room; format! allocates"
+    ),
+    scenario!(
+        clone_vs_move,
+        "clone-vs-move",
+        "Clone versus move",
+        "A move copies a Vec's three words and keeps its block; a clone allocates a new block and copies"
+    ),
     // batch C scenarios
+    scenario!(
+        drop_order,
+        "drop-order",
+        "The order of drops",
+        "Locals in reverse order, struct fields in declaration order, a Vec's elements before it"
+    ),
+    scenario!(
+        hashmap,
+        "hashmap",
+        "A HashMap growing",
+        "One block per table: each growth allocates a bigger table, moves the entries, frees the old"
+    ),
+    scenario!(
+        over_aligned,
+        "over-aligned",
+        "Over-aligned values on the heap",
+        "A 64-byte-aligned type in a Box and a growing Vec: align 64 on every request, growth by copying"
+    ),
 ];
 
 /// The scenario named `id`.

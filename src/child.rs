@@ -1,0 +1,79 @@
+//! Running a step that kills its process (a stack overflow) in a child
+//! process, so memlab survives and reports how the child ended.
+//!
+//! The child is a `fork` of the calling thread. After `fork` in a program that
+//! may have other threads, the child may only do async-signal-safe work, so
+//! the step must only use the stack (recursion, arrays): no allocation, no
+//! locks, no printing. The child's standard error goes to /dev/null, so
+//! whatever the runtime prints as it dies stays out of memlab's output.
+
+/// How a child process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// It returned normally with this status.
+    Code(i32),
+    /// A signal ended it (6 is SIGABRT, 11 is SIGSEGV on Linux).
+    Signal(i32),
+}
+
+/// Runs `step` in a child process and waits for it; `None` where processes
+/// cannot be forked (not Unix) or the fork failed.
+#[cfg(unix)]
+pub fn run(step: fn()) -> Option<Exit> {
+    // SAFETY: `fork` duplicates only the calling thread. The child runs
+    // `step`, which by contract only uses its stack, plus `open`, `dup2` and
+    // `_exit`, all async-signal-safe, and never returns into the parent's code.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        -1 => None,
+        0 => {
+            // SAFETY: async-signal-safe calls on a path string that lives
+            // for the whole program.
+            unsafe {
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if null >= 0 {
+                    libc::dup2(null, libc::STDERR_FILENO);
+                }
+            }
+            step();
+            // SAFETY: ends the child at once, without running the parent's
+            // exit handlers a second time.
+            unsafe { libc::_exit(0) }
+        }
+        child => {
+            let mut status = 0;
+            loop {
+                // SAFETY: waits for our own child; `status` outlives the call.
+                let waited = unsafe { libc::waitpid(child, &mut status, 0) };
+                if waited == child {
+                    break;
+                }
+                if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                    return None;
+                }
+            }
+            if libc::WIFSIGNALED(status) {
+                Some(Exit::Signal(libc::WTERMSIG(status)))
+            } else {
+                Some(Exit::Code(libc::WEXITSTATUS(status)))
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn run(_step: fn()) -> Option<Exit> {
+    None
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_how_the_child_ended() {
+        assert_eq!(run(|| {}), Some(Exit::Code(0)));
+        // SAFETY: `abort` is async-signal-safe.
+        assert_eq!(run(|| unsafe { libc::abort() }), Some(Exit::Signal(6)));
+    }
+}
