@@ -16,16 +16,13 @@ mod raw_alloc;
 mod recursion;
 mod string_drop;
 mod threads;
-// batch A modules
 mod rc_arc;
 mod rc_cycle;
 mod zero_sized;
-// batch B modules
 mod box_dyn;
 mod capacity;
 mod clone_vs_move;
 mod string_growth;
-// batch C modules
 mod drop_order;
 mod hashmap;
 mod over_aligned;
@@ -135,7 +132,6 @@ pub const SCENARIOS: &[Scenario] = &[
         "Big blocks and small stacks",
         "A 1 MiB block in its own mapping, two ways to box 64 KiB, and a stack overflow in a child"
     ),
-    // batch A scenarios
     scenario!(
         rc_arc,
         "rc-arc",
@@ -154,7 +150,6 @@ pub const SCENARIOS: &[Scenario] = &[
         "Zero-sized types and empty Vecs",
         "Box<()>, a Box of an empty struct, a Vec of 1000 units and an empty Vec: no heap at all"
     ),
-    // batch B scenarios
     scenario!(
         box_dyn,
         "box-dyn",
@@ -179,7 +174,6 @@ pub const SCENARIOS: &[Scenario] = &[
         "Clone versus move",
         "A move copies a Vec's three words and keeps its block; a clone allocates a new block and copies"
     ),
-    // batch C scenarios
     scenario!(
         drop_order,
         "drop-order",
