@@ -9,24 +9,24 @@ use crate::scene::Scene;
 
 mod alignment;
 mod big_data;
-mod boxed;
-mod leaks;
-mod locals;
-mod raw_alloc;
-mod recursion;
-mod string_drop;
-mod threads;
-mod rc_arc;
-mod rc_cycle;
-mod zero_sized;
 mod box_dyn;
+mod boxed;
 mod capacity;
 mod clone_vs_move;
-mod string_growth;
 mod drop_order;
 mod hashmap;
+mod leaks;
+mod locals;
 mod over_aligned;
+mod raw_alloc;
+mod rc_arc;
+mod rc_cycle;
+mod recursion;
+mod string_drop;
+mod string_growth;
+mod threads;
 mod vec_growth;
+mod zero_sized;
 
 /// One runnable scenario.
 #[derive(Debug)]
