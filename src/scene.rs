@@ -339,6 +339,69 @@ impl Scene {
         self.push_local(name, value, Some(value.target()), Location::caller().line());
     }
 
+    /// Records a trait-object pointer (`&dyn Trait`, `Box<dyn Trait>`): the
+    /// pointer itself, pointing at its value, and a second row, `(vtable)`, for
+    /// its other word, pointing at the vtable. The language does not fix which
+    /// word is which, so memlab checks: only when one word equals the value's
+    /// address is the other reported as the vtable pointer.
+    #[track_caller]
+    pub fn trait_object<P>(&mut self, name: &'static str, value: &P)
+    where
+        P: std::ops::Deref,
+    {
+        let line = Location::caller().line();
+        let data = &**value as *const P::Target as *const () as usize;
+        let target = Target {
+            address: data,
+            len: None,
+            capacity: None,
+            region: Region::Unknown,
+        };
+        self.push_local(name, value, Some(target), line);
+        if mem::size_of::<P>() != 2 * mem::size_of::<usize>() {
+            return;
+        }
+        // SAFETY: `P` is exactly two words (checked above); this copies its
+        // bits as two integers and never uses them as pointers.
+        let words: [usize; 2] = unsafe { mem::transmute_copy(value) };
+        let Some(data_word) = words.iter().position(|&w| w == data) else {
+            return;
+        };
+        let other = 1 - data_word;
+        let address = value as *const P as usize + other * mem::size_of::<usize>();
+        let vtable = Target {
+            address: words[other],
+            len: None,
+            capacity: None,
+            region: Region::Unknown,
+        };
+        recorder::paused(|| {
+            let local = Local {
+                thread: self.thread,
+                frame: self.frame,
+                name: "(vtable)",
+                type_name: "vtable pointer",
+                address,
+                size: mem::size_of::<usize>(),
+                align: mem::align_of::<usize>(),
+                points_to: Some(vtable),
+                region: region::of_stack_address(
+                    address,
+                    recorder::thread_stack(),
+                    region::is_main_thread(),
+                ),
+                line,
+                after_event: 0,
+                mark: recorder::probe_mark(),
+            };
+            if self.locals.len() < self.locals.capacity() {
+                self.locals.push(local);
+            } else {
+                self.dropped += 1;
+            }
+        });
+    }
+
     /// Notes labelled values at this moment (at most [`MAX_FIELDS`]).
     #[track_caller]
     pub fn observe(&mut self, label: &'static str, values: &[(&'static str, usize)]) {

@@ -115,7 +115,9 @@ fn box_dyn_pointers_to_unsized_values_are_two_words() {
         [
             ("square", 8, 8),
             ("shape", 16, 8),
+            ("(vtable)", 8, 8),
             ("dyn_ref", 16, 8),
+            ("(vtable)", 8, 8),
             ("numbers", 16, 8),
             ("text", 16, 8),
         ]
@@ -350,4 +352,27 @@ fn clone_vs_move_keeps_the_block_on_a_move_and_copies_on_a_clone() {
     let after = observed(&trace, "after consume");
     assert_eq!(after.after_event, 3);
     assert_eq!(after.get("copy len"), Some(4));
+}
+
+#[test]
+fn a_trait_objects_second_word_points_into_the_binary() {
+    let trace = run("box-dyn");
+    let vtables: Vec<_> = trace
+        .locals
+        .iter()
+        .filter(|l| l.name == "(vtable)")
+        .collect();
+    assert_eq!(vtables.len(), 2, "shape and dyn_ref");
+    for vtable in &vtables {
+        let target = vtable.points_to.unwrap();
+        assert_eq!(target.region, memlab::region::Region::Static);
+        // The vtable word is the second half of its 16-byte pointer.
+        let pointer = trace
+            .locals
+            .iter()
+            .find(|l| l.size == 16 && l.address + 8 == vtable.address);
+        assert!(pointer.is_some(), "{vtable:?}");
+    }
+    let (a, b) = (vtables[0].points_to.unwrap(), vtables[1].points_to.unwrap());
+    assert_ne!(a.address, b.address, "Rect's vtable and Square's");
 }

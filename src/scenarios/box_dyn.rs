@@ -43,12 +43,12 @@ pub fn run(s: &mut Scene) {
         width: 3.0,
         height: 4.0,
     }));
-    s.pointer("shape", &shape);
+    s.trait_object("shape", &shape);
 
     // A &dyn Shape is two words as well, here borrowing a value on the stack.
     let small = black_box(Square { side: 1.0 });
     let dyn_ref: &dyn Shape = &small;
-    s.local("dyn_ref", &dyn_ref);
+    s.trait_object("dyn_ref", &dyn_ref);
 
     // A call through a trait object finds the method in the vtable;
     // size_of_val finds the size of the value behind the pointer at run time.
