@@ -20,6 +20,25 @@ const MAX_PROBES: usize = 256;
 /// Values one observation may carry.
 pub const MAX_FIELDS: usize = 4;
 
+/// What a probe knows about one stack slot.
+struct Slot {
+    name: &'static str,
+    type_name: &'static str,
+    address: usize,
+    size: usize,
+    align: usize,
+}
+
+/// Pushes into storage reserved up front, never growing it (growing would
+/// allocate while recording); what does not fit is counted in `dropped`.
+fn bounded_push<T>(storage: &mut Vec<T>, item: T, dropped: &mut usize) {
+    if storage.len() < storage.capacity() {
+        storage.push(item);
+    } else {
+        *dropped += 1;
+    }
+}
+
 /// Threads one scene may start.
 const MAX_THREADS: usize = 16;
 
@@ -125,88 +144,76 @@ impl Observation {
     }
 }
 
-/// Values that point to memory: `Box`, `Vec`, `String`, `&str`, slices.
+impl Target {
+    /// A pointer's target; its region is filled in after the run.
+    pub fn new(address: usize, len: Option<usize>, capacity: Option<usize>) -> Target {
+        Target {
+            address,
+            len,
+            capacity,
+            region: Region::Unknown,
+        }
+    }
+}
+
+/// Values that point to memory: `Box`, `Vec`, `String`, `&str`, slices, `Rc`, `Arc`.
 pub trait Pointer {
     fn target(&self) -> Target;
 }
 
 impl<T: ?Sized> Pointer for Box<T> {
     fn target(&self) -> Target {
-        let data: *const T = &**self;
-        Target {
-            address: data.cast::<u8>() as usize,
-            len: None,
-            capacity: None,
-            region: Region::Unknown,
-        }
+        Target::new((&**self as *const T).cast::<u8>() as usize, None, None)
     }
 }
 
 impl<T> Pointer for Vec<T> {
     fn target(&self) -> Target {
-        Target {
-            address: self.as_ptr() as usize,
-            len: Some(self.len()),
-            capacity: Some(self.capacity()),
-            region: Region::Unknown,
-        }
+        Target::new(
+            self.as_ptr() as usize,
+            Some(self.len()),
+            Some(self.capacity()),
+        )
     }
 }
 
 impl Pointer for String {
     fn target(&self) -> Target {
-        Target {
-            address: self.as_ptr() as usize,
-            len: Some(self.len()),
-            capacity: Some(self.capacity()),
-            region: Region::Unknown,
-        }
+        Target::new(
+            self.as_ptr() as usize,
+            Some(self.len()),
+            Some(self.capacity()),
+        )
     }
 }
 
 impl Pointer for &str {
     fn target(&self) -> Target {
-        Target {
-            address: self.as_ptr() as usize,
-            len: Some(self.len()),
-            capacity: None,
-            region: Region::Unknown,
-        }
+        Target::new(self.as_ptr() as usize, Some(self.len()), None)
+    }
+}
+
+impl<T> Pointer for &[T] {
+    fn target(&self) -> Target {
+        Target::new(self.as_ptr() as usize, Some(self.len()), None)
     }
 }
 
 /// An `Rc` points at its value, inside the block that also holds its counts.
 impl<T: ?Sized> Pointer for std::rc::Rc<T> {
     fn target(&self) -> Target {
-        Target {
-            address: std::rc::Rc::as_ptr(self).cast::<u8>() as usize,
-            len: None,
-            capacity: None,
-            region: Region::Unknown,
-        }
+        Target::new(std::rc::Rc::as_ptr(self).cast::<u8>() as usize, None, None)
     }
 }
 
 /// An `Arc` points at its value, inside the block that also holds its counts.
 impl<T: ?Sized> Pointer for std::sync::Arc<T> {
     fn target(&self) -> Target {
-        Target {
-            address: std::sync::Arc::as_ptr(self).cast::<u8>() as usize,
-            len: None,
-            capacity: None,
-            region: Region::Unknown,
-        }
-    }
-}
-
-impl<T> Pointer for &[T] {
-    fn target(&self) -> Target {
-        Target {
-            address: self.as_ptr() as usize,
-            len: Some(self.len()),
-            capacity: None,
-            region: Region::Unknown,
-        }
+        Target::new(
+            std::sync::Arc::as_ptr(self).cast::<u8>() as usize,
+            None,
+            None,
+        )
     }
 }
 
@@ -351,13 +358,7 @@ impl Scene {
     {
         let line = Location::caller().line();
         let data = &**value as *const P::Target as *const () as usize;
-        let target = Target {
-            address: data,
-            len: None,
-            capacity: None,
-            region: Region::Unknown,
-        };
-        self.push_local(name, value, Some(target), line);
+        self.push_local(name, value, Some(Target::new(data, None, None)), line);
         if mem::size_of::<P>() != 2 * mem::size_of::<usize>() {
             return;
         }
@@ -368,38 +369,14 @@ impl Scene {
             return;
         };
         let other = 1 - data_word;
-        let address = value as *const P as usize + other * mem::size_of::<usize>();
-        let vtable = Target {
-            address: words[other],
-            len: None,
-            capacity: None,
-            region: Region::Unknown,
+        let slot = Slot {
+            name: "(vtable)",
+            type_name: "vtable pointer",
+            address: value as *const P as usize + other * mem::size_of::<usize>(),
+            size: mem::size_of::<usize>(),
+            align: mem::align_of::<usize>(),
         };
-        recorder::paused(|| {
-            let local = Local {
-                thread: self.thread,
-                frame: self.frame,
-                name: "(vtable)",
-                type_name: "vtable pointer",
-                address,
-                size: mem::size_of::<usize>(),
-                align: mem::align_of::<usize>(),
-                points_to: Some(vtable),
-                region: region::of_stack_address(
-                    address,
-                    recorder::thread_stack(),
-                    region::is_main_thread(),
-                ),
-                line,
-                after_event: 0,
-                mark: recorder::probe_mark(),
-            };
-            if self.locals.len() < self.locals.capacity() {
-                self.locals.push(local);
-            } else {
-                self.dropped += 1;
-            }
-        });
+        self.push_slot(slot, Some(Target::new(words[other], None, None)), line);
     }
 
     /// Notes labelled values at this moment (at most [`MAX_FIELDS`]).
@@ -419,11 +396,7 @@ impl Scene {
                 after_event: 0,
                 mark: recorder::probe_mark(),
             };
-            if self.observations.len() < self.observations.capacity() {
-                self.observations.push(observation);
-            } else {
-                self.dropped += 1;
-            }
+            bounded_push(&mut self.observations, observation, &mut self.dropped);
         });
     }
 
@@ -434,15 +407,12 @@ impl Scene {
         let line = Location::caller().line();
         let address = value.target().address;
         recorder::paused(|| {
-            if self.kept.len() < self.kept.capacity() {
-                self.kept.push(Kept {
-                    name,
-                    address,
-                    line,
-                });
-            } else {
-                self.dropped += 1;
-            }
+            let kept = Kept {
+                name,
+                address,
+                line,
+            };
+            bounded_push(&mut self.kept, kept, &mut self.dropped);
         });
     }
 
@@ -453,18 +423,30 @@ impl Scene {
         points_to: Option<Target>,
         line: u32,
     ) {
+        let slot = Slot {
+            name,
+            type_name: std::any::type_name::<T>(),
+            address: value as *const T as usize,
+            size: mem::size_of::<T>(),
+            align: mem::align_of::<T>(),
+        };
+        self.push_slot(slot, points_to, line);
+    }
+
+    /// Records a stack slot as a local of the current thread and frame.
+    fn push_slot(&mut self, slot: Slot, points_to: Option<Target>, line: u32) {
         recorder::paused(|| {
             let local = Local {
                 thread: self.thread,
                 frame: self.frame,
-                name,
-                type_name: std::any::type_name::<T>(),
-                address: value as *const T as usize,
-                size: mem::size_of::<T>(),
-                align: mem::align_of::<T>(),
+                name: slot.name,
+                type_name: slot.type_name,
+                address: slot.address,
+                size: slot.size,
+                align: slot.align,
                 points_to,
                 region: region::of_stack_address(
-                    value as *const T as usize,
+                    slot.address,
                     recorder::thread_stack(),
                     region::is_main_thread(),
                 ),
@@ -472,11 +454,7 @@ impl Scene {
                 after_event: 0,
                 mark: recorder::probe_mark(),
             };
-            if self.locals.len() < self.locals.capacity() {
-                self.locals.push(local);
-            } else {
-                self.dropped += 1;
-            }
+            bounded_push(&mut self.locals, local, &mut self.dropped);
         });
     }
 

@@ -1,35 +1,12 @@
 //! The facts each scenario exists to show, asserted on a live run.
 //! (Snapshots in tests/snapshots.rs hold the rendered output.)
 
+mod common;
+use common::*;
+
 use memlab::recorder::{Kind, Lines, Options};
-use memlab::scenarios::{self, SCENARIOS, Scenario};
+use memlab::scenarios::SCENARIOS;
 use memlab::trace::{Event, Trace};
-
-fn run(id: &str) -> Trace {
-    Trace::run(scenario(id), Options::default())
-}
-
-fn scenario(id: &str) -> &'static Scenario {
-    scenarios::find(id).unwrap_or_else(|| panic!("no scenario {id}"))
-}
-
-/// The 1-based line of `scenario` whose code contains `snippet` (exactly one).
-#[track_caller]
-fn line_of(id: &str, snippet: &str) -> u32 {
-    let lines: Vec<usize> = scenario(id)
-        .source
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(snippet))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(lines.len(), 1, "{snippet:?} in {id}: lines {lines:?}");
-    lines[0] as u32
-}
-
-fn kinds(events: &[Event]) -> Vec<Kind> {
-    events.iter().map(|e| e.kind).collect()
-}
 
 #[test]
 fn every_scenario_runs_cleanly_and_ties_every_event_to_a_line() {

@@ -1,44 +1,12 @@
 //! The facts the batch A scenarios (rc-arc, rc-cycle, zero-sized) exist to
 //! show, asserted on a live run.
 
-use memlab::recorder::{Kind, Options};
-use memlab::scenarios::{self, Scenario};
-use memlab::trace::{Event, Trace};
+mod common;
+use common::*;
 
-fn run(id: &str) -> Trace {
-    Trace::run(scenario(id), Options::default())
-}
+use memlab::recorder::Kind;
 
-fn scenario(id: &str) -> &'static Scenario {
-    scenarios::find(id).unwrap_or_else(|| panic!("no scenario {id}"))
-}
-
-/// The 1-based line of `scenario` whose code contains `snippet` (exactly one).
-#[track_caller]
-fn line_of(id: &str, snippet: &str) -> u32 {
-    let lines: Vec<usize> = scenario(id)
-        .source
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(snippet))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(lines.len(), 1, "{snippet:?} in {id}: lines {lines:?}");
-    lines[0] as u32
-}
-
-fn kinds(events: &[Event]) -> Vec<Kind> {
-    events.iter().map(|e| e.kind).collect()
-}
-
-#[track_caller]
-fn local<'t>(trace: &'t Trace, name: &str) -> &'t memlab::scene::Local {
-    trace
-        .locals
-        .iter()
-        .find(|l| l.name == name)
-        .unwrap_or_else(|| panic!("no local {name}"))
-}
+use memlab::trace::Trace;
 
 /// Where local `name` points.
 #[track_caller]

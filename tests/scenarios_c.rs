@@ -1,36 +1,13 @@
 //! The facts the batch C scenarios exist to show, asserted on a live run:
 //! drop-order, hashmap and over-aligned.
 
-use memlab::recorder::{Kind, Options};
+mod common;
+use common::*;
+
+use memlab::recorder::Kind;
 use memlab::region::Region;
-use memlab::scenarios::{self, Scenario};
-use memlab::trace::{Event, Trace};
 
-fn run(id: &str) -> Trace {
-    Trace::run(scenario(id), Options::default())
-}
-
-fn scenario(id: &str) -> &'static Scenario {
-    scenarios::find(id).unwrap_or_else(|| panic!("no scenario {id}"))
-}
-
-/// The 1-based line of `scenario` whose code contains `snippet` (exactly one).
-#[track_caller]
-fn line_of(id: &str, snippet: &str) -> u32 {
-    let lines: Vec<usize> = scenario(id)
-        .source
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(snippet))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(lines.len(), 1, "{snippet:?} in {id}: lines {lines:?}");
-    lines[0] as u32
-}
-
-fn kinds(events: &[Event]) -> Vec<Kind> {
-    events.iter().map(|e| e.kind).collect()
-}
+use memlab::trace::Event;
 
 fn sizes(events: &[&Event]) -> Vec<usize> {
     events.iter().map(|e| e.size).collect()

@@ -323,7 +323,8 @@ fn points_to(
         region,
     } = local.points_to?;
     let dangling = capacity == Some(0);
-    let is_block = block.is_some();
+    // Symbolic and no block: the place itself says what it is.
+    let place_says_what = mode == AddressMode::Symbolic && block.is_none();
     let place = match (mode, &block) {
         // No block to name: say what it is instead of printing a raw address.
         (AddressMode::Symbolic, None) if dangling => "dangling".to_string(),
@@ -334,10 +335,8 @@ fn points_to(
         _ => show(mode, block, target),
     };
     let mut facts = vec![];
-    if dangling {
-        facts.push("dangling".to_string());
-    } else if mode != AddressMode::Symbolic || is_block {
-        facts.push(region.name().to_string());
+    if !place_says_what {
+        facts.push(if dangling { "dangling" } else { region.name() }.to_string());
     }
     if let (Some(offset), AddressMode::Real) = (offset, mode) {
         facts.push(format!("at offset {offset}"));
@@ -347,9 +346,6 @@ fn points_to(
         (Some(len), Some(capacity)) => facts.push(format!("len {len}, capacity {capacity}")),
         (Some(len), None) => facts.push(format!("len {len}")),
         _ => {}
-    }
-    if dangling && mode == AddressMode::Symbolic {
-        facts.remove(0);
     }
     let detail = facts.join("; ");
     if detail.is_empty() {
@@ -492,7 +488,7 @@ pub fn summary(trace: &Trace, settings: Settings) -> Table {
         ("allocations", s.allocs.to_string()),
         ("reallocations", s.reallocs.to_string()),
         ("deallocations", s.deallocs.to_string()),
-        ("bytes allocated", bytes(s.bytes_allocated)),
+        ("bytes requested", bytes(s.bytes_allocated)),
         ("peak live bytes", bytes(s.peak_live_bytes)),
         ("live at the end", bytes(s.live_bytes_at_end)),
         ("lost events", s.lost_events.to_string()),
