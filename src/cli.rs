@@ -28,6 +28,11 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = Addresses::Real, global = true)]
     pub addresses: Addresses,
 
+    /// Draw diagrams, charts and tables with plain ASCII characters [default:
+    /// when the locale (LC_ALL, LC_CTYPE or LANG) is not UTF-8].
+    #[arg(long, global = true)]
+    pub ascii: bool,
+
     /// Read lessons from this folder (every *.md file) instead of the built-in ones.
     #[arg(long, value_name = "DIR", global = true)]
     pub lessons_dir: Option<PathBuf>,
@@ -57,6 +62,15 @@ pub enum Command {
         /// Output format: tables for people, JSON for tools.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// What to show: the tables, memory diagrams (stack and heap side by
+        /// side), charts (capacity and live bytes), or all three.
+        #[arg(long, value_enum, default_value_t = View::Table, conflicts_with = "format")]
+        view: View,
+        /// Walk through the events one at a time: the source line, the event
+        /// and the memory after it. Enter or n: next, b: back, q: quit (read
+        /// from standard input).
+        #[arg(long, conflicts_with_all = ["format", "view"])]
+        step: bool,
     },
 }
 
@@ -78,6 +92,14 @@ pub enum Addresses {
     Real,
     Symbolic,
     Both,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum View {
+    Table,
+    Diagram,
+    Chart,
+    All,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -120,12 +120,41 @@ pub enum View {
     Summary(&'static str),
     /// The leak report: blocks never freed, and blocks kept on purpose.
     Leaks(&'static str),
+    /// Memory diagrams: every moment's, or one.
+    Diagram {
+        scenario: &'static str,
+        at: DiagramAt,
+    },
+    /// A chart: length against capacity, or live heap bytes.
+    Chart {
+        scenario: &'static str,
+        chart: Chart,
+    },
     /// A region of one of memlab's own files between `// lesson: <marker>` and
     /// `// lesson: end` lines.
     Excerpt {
         file: &'static str,
         text: String,
     },
+}
+
+/// Which moments a `diagram` directive draws.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiagramAt {
+    /// Every moment, then the end.
+    All,
+    /// The moment of the last probe naming this local (see
+    /// `snapshot::moment_naming`).
+    After(String),
+    /// After the scenario returned.
+    End,
+}
+
+/// Which chart a `chart` directive draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chart {
+    Capacity,
+    Live,
 }
 
 impl View {
@@ -138,6 +167,7 @@ impl View {
             | View::Observations(s)
             | View::Summary(s)
             | View::Leaks(s) => Some(s),
+            View::Diagram { scenario, .. } | View::Chart { scenario, .. } => Some(scenario),
             View::Excerpt { .. } => None,
         }
     }
@@ -552,6 +582,25 @@ fn code_block(info: &str, text: String, line: usize) -> Result<Block, (usize, St
             "summary" => View::Summary(scenario(1)?),
             "leaks" => View::Leaks(scenario(1)?),
             "excerpt" => excerpt(&words, line)?,
+            "diagram" => View::Diagram {
+                scenario: scenario(1)?,
+                at: match words.get(2..) {
+                    Some([]) | None => DiagramAt::All,
+                    Some(["end"]) => DiagramAt::End,
+                    Some(["after", local]) => DiagramAt::After(local.to_string()),
+                    _ => {
+                        return Err((line, "use: diagram <scenario> [after <local> | end]".into()));
+                    }
+                },
+            },
+            "chart" => View::Chart {
+                scenario: scenario(1)?,
+                chart: match words.get(2) {
+                    Some(&"capacity") => Chart::Capacity,
+                    Some(&"live") => Chart::Live,
+                    _ => return Err((line, "use: chart <scenario> capacity|live".into())),
+                },
+            },
             "answer" => {
                 if answer.is_some() || !views.is_empty() {
                     return Err((line, "an 'answer' goes in a memlab block of its own".into()));
@@ -569,7 +618,7 @@ fn code_block(info: &str, text: String, line: usize) -> Result<Block, (usize, St
                     line,
                     format!(
                         "unknown directive '{other}': use source, events, stack, \
-                         observations, summary, leaks, excerpt or answer"
+                         observations, summary, leaks, diagram, chart, excerpt or answer"
                     ),
                 ));
             }

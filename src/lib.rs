@@ -12,6 +12,7 @@ pub mod region;
 pub mod render;
 pub mod scenarios;
 pub mod scene;
+pub mod snapshot;
 pub mod trace;
 
 // lesson: install

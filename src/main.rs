@@ -11,7 +11,7 @@ use colored::Colorize;
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 
-use cli::{Addresses, Cli, ColorChoice, Command, Format, LayoutChoice};
+use cli::{Addresses, Cli, ColorChoice, Command, Format, LayoutChoice, View};
 use memlab::lessons::{self, Lesson, LoadError, Value, Verdict};
 use memlab::recorder::Options;
 use memlab::render::lesson::{Layout, Piece, Prediction, Runs};
@@ -88,24 +88,67 @@ fn settings(cli: &Cli) -> Settings {
         width,
         color,
         addresses,
+        ascii: cli.ascii || !utf8_locale(),
     }
+}
+
+/// Whether the locale says the terminal takes UTF-8: the first of LC_ALL,
+/// LC_CTYPE and LANG that is set decides, as in POSIX.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|locale| {
+            let locale = locale.to_ascii_lowercase();
+            locale.contains("utf-8") || locale.contains("utf8")
+        })
 }
 
 fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
     match &cli.command {
-        None => print(&welcome(&load_lessons(cli)?, settings)),
-        Some(Command::List) => print(&list(&load_lessons(cli)?, settings)),
-        Some(Command::Trace { scenario, format }) => {
+        None => print(&welcome(&load_lessons(cli)?, settings), settings),
+        Some(Command::List) => print(&list(&load_lessons(cli)?, settings), settings),
+        Some(Command::Trace {
+            scenario,
+            format,
+            view,
+            step,
+        }) => {
             let Some(scenario) = scenarios::find(scenario) else {
                 return Err(Error::Usage(unknown_scenario(scenario)));
             };
             let trace = Trace::run(scenario, Options::default());
-            match format {
-                Format::Table => print(&render::table::trace(&trace, settings)),
-                Format::Json => {
+            if *step {
+                return step_through(&trace, settings);
+            }
+            match (format, view) {
+                (Format::Json, _) => {
                     let json = render::json::trace(&trace);
-                    print(&format!("{json:#}\n"))
+                    // Data, not a picture: UTF-8 whatever the locale.
+                    let raw = Settings {
+                        ascii: false,
+                        ..settings
+                    };
+                    print(&format!("{json:#}\n"), raw)
                 }
+                (Format::Table, View::Table) => {
+                    print(&render::table::trace(&trace, settings), settings)
+                }
+                (Format::Table, View::Diagram) => {
+                    print(&render::diagram::view(&trace, settings), settings)
+                }
+                (Format::Table, View::Chart) => {
+                    print(&render::chart::view(&trace, settings), settings)
+                }
+                (Format::Table, View::All) => print(
+                    &format!(
+                        "{}\n{}\n{}",
+                        render::table::trace(&trace, settings),
+                        render::diagram::view(&trace, settings),
+                        render::chart::view(&trace, settings)
+                    ),
+                    settings,
+                ),
             }
         }
         Some(Command::Lesson {
@@ -143,7 +186,7 @@ fn load_lessons(cli: &Cli) -> Result<Vec<Lesson>, Error> {
 /// `q` quits) and asks each prediction. At the end of input it goes on
 /// without waiting.
 fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error> {
-    let mut out = io::stdout().lock();
+    let mut out = Output::stdout(settings);
     let mut input = io::stdin().lock().lines();
     let mut waiting = step;
     // The next line of input, or None at its end (which stops all waiting).
@@ -229,9 +272,49 @@ fn verdict(prediction: &Prediction, typed: Option<&str>) -> String {
     text
 }
 
+/// Standard output, in plain ASCII when `ascii` (see `render::plain`).
+struct Output<W: Write> {
+    inner: W,
+    ascii: bool,
+    /// The start of a UTF-8 character cut off by the end of a write.
+    pending: Vec<u8>,
+}
+
+impl Output<io::StdoutLock<'static>> {
+    fn stdout(settings: Settings) -> Self {
+        Output {
+            inner: io::stdout().lock(),
+            ascii: settings.ascii,
+            pending: vec![],
+        }
+    }
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.ascii {
+            return self.inner.write(buf);
+        }
+        self.pending.extend_from_slice(buf);
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(text) => text.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(), // cut off: wait
+            Err(_) => self.pending.len(),                         // not UTF-8: as is
+        };
+        let text = String::from_utf8_lossy(&self.pending[..valid]);
+        self.inner.write_all(render::plain(&text).as_bytes())?;
+        self.pending.drain(..valid);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Writes all of `text` to stdout.
-fn print(text: &str) -> Result<(), Error> {
-    let mut stdout = io::stdout().lock();
+fn print(text: &str, settings: Settings) -> Result<(), Error> {
+    let mut stdout = Output::stdout(settings);
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(())
@@ -298,4 +381,61 @@ fn welcome(lessons: &[Lesson], settings: Settings) -> String {
          All options: memlab --help\n",
         list(lessons, settings)
     )
+}
+
+/// `trace --step`: one event at a time. Enter or `n` goes on, `b` back, `q`
+/// quits; the end of input, or going past the last event, ends it.
+fn step_through(trace: &Trace, settings: Settings) -> Result<(), Error> {
+    let names = render::names::Names::new(trace);
+    let ids = memlab::snapshot::block_ids(&trace.events);
+    let count = trace.events.len();
+    let mut out = Output::stdout(settings);
+    let echoed = io::stdin().is_terminal();
+    let mut input = io::stdin().lock().lines();
+    let mut step = 1;
+    let mut show = true;
+    loop {
+        if show {
+            let frame = render::step::frame(trace, &names, &ids, step, settings);
+            out.write_all(frame.as_bytes())?;
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        write!(
+            out,
+            "\n{} ",
+            "── Enter/n: next · b: back · q: quit ──".dimmed()
+        )?;
+        out.flush()?;
+        let Some(Ok(line)) = input.next() else {
+            writeln!(out)?;
+            return Ok(());
+        };
+        if !echoed {
+            // Piped input is not echoed by a terminal: show what was read.
+            writeln!(out, "{}", line.trim())?;
+        }
+        show = true;
+        match line.trim().to_ascii_lowercase().as_str() {
+            "" | "n" | "next" if step == count => {
+                writeln!(out, "{}", "End of the trace.".dimmed())?;
+                return Ok(());
+            }
+            "" | "n" | "next" => step += 1,
+            "b" | "back" if step == 1 => {
+                writeln!(out, "{}", "Already at the first event.".dimmed())?;
+                show = false;
+            }
+            "b" | "back" => step -= 1,
+            "q" | "quit" => return quit(&mut out),
+            _ => {
+                writeln!(out, "{}", "Type n (or just Enter), b or q.".dimmed())?;
+                show = false;
+            }
+        }
+        if show {
+            writeln!(out)?;
+        }
+    }
 }

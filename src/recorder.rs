@@ -432,7 +432,9 @@ pub fn order_globally(on: bool) {
 pub fn probe_mark() -> (u64, usize) {
     let ordered = STATE.try_with(|state| state.ordered.get()).unwrap_or(false);
     let key = if ordered {
-        SEQ.load(Ordering::Relaxed)
+        // A number of its own: events of other threads with smaller numbers
+        // came before the probe, those with larger ones after.
+        SEQ.fetch_add(1, Ordering::Relaxed)
     } else {
         STATE.try_with(|state| state.epoch.get()).unwrap_or(0)
     };

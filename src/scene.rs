@@ -9,6 +9,7 @@
 //! recording with its own `Scene`, and [`Scene::join`] hands both back, so the
 //! trace holds every thread's events in one order.
 
+use std::fmt::{self, Debug, Write as _};
 use std::mem;
 use std::panic::Location;
 
@@ -56,6 +57,9 @@ pub struct Scene {
     children: Vec<Child>,
     /// Threads started and not yet joined.
     running: usize,
+    /// Locals and scope ends noted so far: the next one's `order`.
+    probes: usize,
+    scope_ends: Vec<ScopeEnd>,
 }
 
 /// A thread started by a scene, joined: its recording and its probes.
@@ -86,6 +90,9 @@ pub struct Local {
     pub size: usize,
     pub align: usize,
     pub points_to: Option<Target>,
+    /// The start of what it points to, as text (`[1, 2, 3, 4]`, `"hello"`),
+    /// taken when probed; empty when the type does not say.
+    pub preview: Preview,
     /// Where the local itself is: this thread's stack, as far as memlab can tell.
     pub region: Region,
     /// Source line of the probe.
@@ -94,6 +101,25 @@ pub struct Local {
     pub after_event: usize,
     /// Where the probe falls among the events (see `recorder::probe_mark`).
     pub mark: (u64, usize),
+    /// Position among this thread's locals and scope ends, in the order taken.
+    pub order: usize,
+}
+
+/// Locals the scenario says have gone out of scope (their block, if any, may
+/// live on: a leak, or an `Rc` another owner holds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScopeEnd {
+    pub thread: &'static str,
+    pub frame: &'static str,
+    pub names: &'static [&'static str],
+    /// Source line of the probe.
+    pub line: u32,
+    /// Heap events (of all threads) recorded before it.
+    pub after_event: usize,
+    /// Where it falls among the events (see `recorder::probe_mark`).
+    pub mark: (u64, usize),
+    /// Position among this thread's locals and scope ends, in the order taken.
+    pub order: usize,
 }
 
 /// A block the scenario leaves alive on purpose: not a leak.
@@ -159,21 +185,102 @@ impl Target {
 /// Values that point to memory: `Box`, `Vec`, `String`, `&str`, slices, `Rc`, `Arc`.
 pub trait Pointer {
     fn target(&self) -> Target;
+
+    /// Writes the start of the memory pointed to, for diagrams. Writing past
+    /// the preview's room stops the formatting, so this never allocates.
+    fn preview(&self, _out: &mut Preview) {}
 }
 
-impl<T: ?Sized> Pointer for Box<T> {
-    fn target(&self) -> Target {
-        Target::new((&**self as *const T).cast::<u8>() as usize, None, None)
+/// Room for a preview, in bytes.
+const PREVIEW_BYTES: usize = 40;
+
+/// A short text that never allocates: what fits of what was written to it,
+/// cut at a character boundary and ending in `…` when cut.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Preview {
+    bytes: [u8; PREVIEW_BYTES],
+    len: u8,
+    cut: bool,
+}
+
+impl Default for Preview {
+    fn default() -> Self {
+        Preview {
+            bytes: [0; PREVIEW_BYTES],
+            len: 0,
+            cut: false,
+        }
     }
 }
 
-impl<T> Pointer for Vec<T> {
+impl Preview {
+    /// The text as written, without the `…` of a cut.
+    pub fn text(&self) -> &str {
+        // Only whole UTF-8 characters are ever copied in (see `write_str`).
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+
+    /// Whether more was written than fits.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
+    /// Formats `value` with `Debug` into a new preview.
+    fn debug(value: &(impl Debug + ?Sized)) -> Preview {
+        let mut preview = Preview::default();
+        // An error only means the preview is full.
+        let _ = write!(preview, "{value:?}");
+        preview
+    }
+}
+
+impl fmt::Write for Preview {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let len = usize::from(self.len);
+        let room = PREVIEW_BYTES - len;
+        if s.len() <= room {
+            self.bytes[len..len + s.len()].copy_from_slice(s.as_bytes());
+            self.len += s.len() as u8;
+            return Ok(());
+        }
+        let mut end = room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.bytes[len..len + end].copy_from_slice(&s.as_bytes()[..end]);
+        self.len += end as u8;
+        self.cut = true;
+        Err(fmt::Error)
+    }
+}
+
+impl Debug for Preview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}{}", self.text(), if self.cut { "…" } else { "" })
+    }
+}
+
+impl<T: ?Sized + Debug> Pointer for Box<T> {
+    fn target(&self) -> Target {
+        Target::new((&**self as *const T).cast::<u8>() as usize, None, None)
+    }
+
+    fn preview(&self, out: &mut Preview) {
+        *out = Preview::debug(&**self);
+    }
+}
+
+impl<T: Debug> Pointer for Vec<T> {
     fn target(&self) -> Target {
         Target::new(
             self.as_ptr() as usize,
             Some(self.len()),
             Some(self.capacity()),
         )
+    }
+
+    fn preview(&self, out: &mut Preview) {
+        *out = Preview::debug(self.as_slice());
     }
 }
 
@@ -185,17 +292,29 @@ impl Pointer for String {
             Some(self.capacity()),
         )
     }
+
+    fn preview(&self, out: &mut Preview) {
+        *out = Preview::debug(self.as_str());
+    }
 }
 
 impl Pointer for &str {
     fn target(&self) -> Target {
         Target::new(self.as_ptr() as usize, Some(self.len()), None)
     }
+
+    fn preview(&self, out: &mut Preview) {
+        *out = Preview::debug(*self);
+    }
 }
 
-impl<T> Pointer for &[T] {
+impl<T: Debug> Pointer for &[T] {
     fn target(&self) -> Target {
         Target::new(self.as_ptr() as usize, Some(self.len()), None)
+    }
+
+    fn preview(&self, out: &mut Preview) {
+        *out = Preview::debug(*self);
     }
 }
 
@@ -203,6 +322,15 @@ impl<T> Pointer for &[T] {
 impl<T: ?Sized> Pointer for std::rc::Rc<T> {
     fn target(&self) -> Target {
         Target::new(std::rc::Rc::as_ptr(self).cast::<u8>() as usize, None, None)
+    }
+
+    /// The counts the block holds beside the value (as the API reports them).
+    fn preview(&self, out: &mut Preview) {
+        let (strong, weak) = (
+            std::rc::Rc::strong_count(self),
+            std::rc::Rc::weak_count(self),
+        );
+        let _ = write!(out, "strong {strong}, weak {weak}");
     }
 }
 
@@ -214,6 +342,13 @@ impl<T: ?Sized> Pointer for std::sync::Arc<T> {
             None,
             None,
         )
+    }
+
+    /// The counts the block holds beside the value (as the API reports them).
+    fn preview(&self, out: &mut Preview) {
+        let strong = std::sync::Arc::strong_count(self);
+        let weak = std::sync::Arc::weak_count(self);
+        let _ = write!(out, "strong {strong}, weak {weak}");
     }
 }
 
@@ -238,6 +373,8 @@ impl Scene {
             options,
             children: Vec::with_capacity(MAX_THREADS),
             running: 0,
+            probes: 0,
+            scope_ends: Vec::with_capacity(MAX_PROBES),
         }
     }
 
@@ -337,13 +474,21 @@ impl Scene {
     /// Records a local's stack address, size, alignment and type.
     #[track_caller]
     pub fn local<T>(&mut self, name: &'static str, value: &T) {
-        self.push_local(name, value, None, Location::caller().line());
+        let line = Location::caller().line();
+        self.push_local(name, value, None, line, Preview::default());
     }
 
     /// Records a pointer-holding local, and the memory it points to.
     #[track_caller]
     pub fn pointer<P: Pointer>(&mut self, name: &'static str, value: &P) {
-        self.push_local(name, value, Some(value.target()), Location::caller().line());
+        let line = Location::caller().line();
+        // Paused: formatting the preview must not show up in the trace.
+        let preview = recorder::paused(|| {
+            let mut preview = Preview::default();
+            value.preview(&mut preview);
+            preview
+        });
+        self.push_local(name, value, Some(value.target()), line, preview);
     }
 
     /// Records a trait-object pointer (`&dyn Trait`, `Box<dyn Trait>`): the
@@ -358,7 +503,8 @@ impl Scene {
     {
         let line = Location::caller().line();
         let data = &**value as *const P::Target as *const () as usize;
-        self.push_local(name, value, Some(Target::new(data, None, None)), line);
+        let target = Some(Target::new(data, None, None));
+        self.push_local(name, value, target, line, Preview::default());
         if mem::size_of::<P>() != 2 * mem::size_of::<usize>() {
             return;
         }
@@ -376,7 +522,8 @@ impl Scene {
             size: mem::size_of::<usize>(),
             align: mem::align_of::<usize>(),
         };
-        self.push_slot(slot, Some(Target::new(words[other], None, None)), line);
+        let target = Some(Target::new(words[other], None, None));
+        self.push_slot(slot, target, line, Preview::default());
     }
 
     /// Notes labelled values at this moment (at most [`MAX_FIELDS`]).
@@ -397,6 +544,27 @@ impl Scene {
                 mark: recorder::probe_mark(),
             };
             bounded_push(&mut self.observations, observation, &mut self.dropped);
+        });
+    }
+
+    /// Notes that the named locals of the current frame have gone out of
+    /// scope, for diagrams: their blocks may live on (a leak, or an `Rc`
+    /// that another owner holds), but they are gone.
+    #[track_caller]
+    pub fn out_of_scope(&mut self, names: &'static [&'static str]) {
+        let line = Location::caller().line();
+        recorder::paused(|| {
+            let end = ScopeEnd {
+                thread: self.thread,
+                frame: self.frame,
+                names,
+                line,
+                after_event: 0,
+                mark: recorder::probe_mark(),
+                order: self.probes,
+            };
+            self.probes += 1;
+            bounded_push(&mut self.scope_ends, end, &mut self.dropped);
         });
     }
 
@@ -422,6 +590,7 @@ impl Scene {
         value: &T,
         points_to: Option<Target>,
         line: u32,
+        preview: Preview,
     ) {
         let slot = Slot {
             name,
@@ -430,11 +599,11 @@ impl Scene {
             size: mem::size_of::<T>(),
             align: mem::align_of::<T>(),
         };
-        self.push_slot(slot, points_to, line);
+        self.push_slot(slot, points_to, line, preview);
     }
 
     /// Records a stack slot as a local of the current thread and frame.
-    fn push_slot(&mut self, slot: Slot, points_to: Option<Target>, line: u32) {
+    fn push_slot(&mut self, slot: Slot, points_to: Option<Target>, line: u32, preview: Preview) {
         recorder::paused(|| {
             let local = Local {
                 thread: self.thread,
@@ -445,6 +614,7 @@ impl Scene {
                 size: slot.size,
                 align: slot.align,
                 points_to,
+                preview,
                 region: region::of_stack_address(
                     slot.address,
                     recorder::thread_stack(),
@@ -453,7 +623,9 @@ impl Scene {
                 line,
                 after_event: 0,
                 mark: recorder::probe_mark(),
+                order: self.probes,
             };
+            self.probes += 1;
             bounded_push(&mut self.locals, local, &mut self.dropped);
         });
     }
@@ -468,6 +640,10 @@ impl Scene {
 
     pub fn kept(&self) -> &[Kept] {
         &self.kept
+    }
+
+    pub fn scope_ends(&self) -> &[ScopeEnd] {
+        &self.scope_ends
     }
 
     /// Probes that did not fit in the reserved storage.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::recorder::{self, Kind, Options, RawEvent, Recording};
 use crate::region::{Maps, Region};
 use crate::scenarios::Scenario;
-use crate::scene::{Kept, Local, Observation, Scene, Target};
+use crate::scene::{Kept, Local, Observation, Scene, ScopeEnd, Target};
 
 /// One heap event, tied to the scenario line that caused it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +50,8 @@ pub struct Trace {
     pub observations: Vec<Observation>,
     /// Blocks the scenario declared it leaves alive on purpose.
     pub kept: Vec<Kept>,
+    /// Where the scenario said locals went out of scope.
+    pub scope_ends: Vec<ScopeEnd>,
     /// Events that did not fit in the recorder's buffer.
     pub lost_events: u64,
     /// The scenario's panic message, if it panicked.
@@ -223,7 +225,14 @@ impl Trace {
         let maps = Maps::read();
         let mut locals: Vec<Local> = vec![];
         let mut observations: Vec<Observation> = vec![];
+        let mut scope_ends: Vec<ScopeEnd> = vec![];
         for (part, (_, scene)) in parts.iter().enumerate() {
+            for end in scene.scope_ends() {
+                scope_ends.push(ScopeEnd {
+                    after_event: place(part, end.mark),
+                    ..*end
+                });
+            }
             for local in scene.locals() {
                 let after_event = place(part, local.mark);
                 locals.push(Local {
@@ -240,6 +249,7 @@ impl Trace {
         // Probes in the order they were taken, across threads (stable: a
         // thread's own probes keep their order).
         locals.sort_by_key(|l| (l.after_event, l.mark.0));
+        scope_ends.sort_by_key(|e| (e.after_event, e.mark.0));
         observations.sort_by_key(|o| (o.after_event, o.mark.0));
         for local in &mut locals {
             if let Some(target) = local.points_to.as_mut() {
@@ -263,6 +273,7 @@ impl Trace {
             locals,
             observations,
             kept: parts.iter().flat_map(|(_, s)| s.kept().to_vec()).collect(),
+            scope_ends,
             lost_events: parts.iter().map(|(r, _)| r.lost()).sum(),
             panic: (!panics.is_empty()).then(|| panics.join("; ")),
         }
@@ -285,38 +296,47 @@ impl Trace {
             lost_events: self.lost_events,
             ..Summary::default()
         };
-        // Sizes of blocks allocated in this trace and not yet freed.
-        let mut live: HashMap<usize, usize> = HashMap::new();
-        let mut live_bytes = 0usize;
         for event in &self.events {
             match event.kind {
-                Kind::Alloc | Kind::AllocZeroed => {
-                    summary.allocs += 1;
-                    summary.bytes_allocated += event.size;
-                    live.insert(event.address, event.size);
-                    live_bytes += event.size;
-                }
-                Kind::Realloc => {
-                    summary.reallocs += 1;
-                    summary.bytes_allocated += event.size;
-                    let (old_address, _) = event.old.unwrap_or_default();
-                    if let Some(old_size) = live.remove(&old_address) {
-                        live_bytes -= old_size;
-                    }
-                    live.insert(event.address, event.size);
-                    live_bytes += event.size;
-                }
-                Kind::Dealloc => {
-                    summary.deallocs += 1;
-                    if let Some(size) = live.remove(&event.address) {
-                        live_bytes -= size;
-                    }
-                }
+                Kind::Alloc | Kind::AllocZeroed => summary.allocs += 1,
+                Kind::Realloc => summary.reallocs += 1,
+                Kind::Dealloc => summary.deallocs += 1,
             }
-            summary.peak_live_bytes = summary.peak_live_bytes.max(live_bytes);
+            if event.kind != Kind::Dealloc {
+                summary.bytes_allocated += event.size;
+            }
         }
-        summary.live_bytes_at_end = live_bytes;
+        let live = self.live_bytes();
+        summary.peak_live_bytes = live.iter().copied().max().unwrap_or(0);
+        summary.live_bytes_at_end = live.last().copied().unwrap_or(0);
         summary
+    }
+
+    /// Bytes live after each event: the requested sizes of the blocks
+    /// allocated during the trace and not yet freed.
+    pub fn live_bytes(&self) -> Vec<usize> {
+        // Sizes of blocks allocated in this trace and not yet freed.
+        let mut live: HashMap<usize, usize> = HashMap::new();
+        let mut bytes = 0usize;
+        self.events
+            .iter()
+            .map(|event| {
+                match event.kind {
+                    Kind::Alloc | Kind::AllocZeroed => {
+                        live.insert(event.address, event.size);
+                        bytes += event.size;
+                    }
+                    Kind::Realloc => {
+                        let (old_address, _) = event.old.unwrap_or_default();
+                        bytes -= live.remove(&old_address).unwrap_or(0);
+                        live.insert(event.address, event.size);
+                        bytes += event.size;
+                    }
+                    Kind::Dealloc => bytes -= live.remove(&event.address).unwrap_or(0),
+                }
+                bytes
+            })
+            .collect()
     }
 
     /// Blocks allocated during the trace and not freed by its end, in order of

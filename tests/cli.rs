@@ -9,6 +9,7 @@ fn memlab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_memlab"))
         .args(args)
         .env_remove("NO_COLOR")
+        .env("LC_ALL", "C.UTF-8") // Unicode output, whatever the machine's locale
         .output()
         .expect("memlab runs")
 }
@@ -185,6 +186,7 @@ fn json_box_frees_the_block_it_allocated() {
     assert_eq!(events[1]["kind"], "dealloc");
     assert_eq!(events[0]["address"], events[1]["address"]);
     for entry in trace["stack"].as_array().unwrap() {
+        assert_eq!(entry["preview"], "[1, 2, 3, 4]");
         assert_eq!(entry["points_to"], events[0]["address"]);
         // memlab runs scenarios on the main thread.
         assert_eq!(entry["region"], "stack");

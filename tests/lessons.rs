@@ -13,6 +13,7 @@ fn memlab(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
         .args(args)
         .args(["--color", "never"])
+        .env("LC_ALL", "C.UTF-8") // Unicode output, whatever the machine's locale
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -51,6 +52,7 @@ fn every_lesson_renders_at_every_width_and_layout() {
                     width,
                     color: false,
                     addresses: AddressMode::Real,
+                    ascii: false,
                 };
                 let pieces = memlab::render::lesson::lesson(lesson, &mut runs, settings, layout)
                     .unwrap_or_else(|e| panic!("{e}"));

@@ -11,6 +11,7 @@ fn memlab(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
         .args(args)
         .args(["--addresses", "symbolic", "--color", "never"])
+        .env("LC_ALL", "C.UTF-8")
         .output()
         .expect("memlab runs");
     assert!(
@@ -67,7 +68,7 @@ fn redact_moved(text: &str) -> String {
                     *cell = format!("{:>w$} ", "[r]", w = width - 1);
                 }
             }
-            out.push_str(&cells.join("┆"));
+            out.push_str(&redact_reserved(&cells.join("┆")));
         } else {
             // Source listings end a realloc's note with ", in place" or ", moved".
             let start = line
@@ -75,12 +76,39 @@ fn redact_moved(text: &str) -> String {
                 .or_else(|| line.strip_suffix(", moved"));
             match start {
                 Some(start) => out.push_str(&format!("{start}, [mv?]")),
-                None => out.push_str(line),
+                None => out.push_str(&redact_reserved(line)),
             }
         }
         out.push('\n');
     }
     out
+}
+
+/// Diagrams say "32 B of 40 reserved": the reserved size becomes `[r]`, and
+/// the spaces after it take up the difference, so boxes keep their shape.
+fn redact_reserved(line: &str) -> String {
+    let mut line = line.to_string();
+    let mut from = 0;
+    while let Some(start) = line[from..].find(" of ").map(|i| from + i + 4) {
+        from = start;
+        let digits = line[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
+        if digits == 0 || !line[start + digits..].starts_with(" reserved") {
+            continue;
+        }
+        let rest = &line[start + digits..];
+        // Keep the width: take spaces from (or give them to) the first run
+        // of two or more spaces after the number.
+        let rest = match rest.find("  ") {
+            Some(gap) if digits < 3 => format!("{}{}", &rest[..gap], &rest[gap + 3 - digits..]),
+            Some(gap) => format!("{}{}{}", &rest[..gap], " ".repeat(digits - 3), &rest[gap..]),
+            None => rest.to_string(),
+        };
+        line = format!("{}[r]{rest}", &line[..start]);
+    }
+    line
 }
 
 #[test]
@@ -108,4 +136,44 @@ fn lesson_snapshots() {
         assert!(!text.contains("0x"), "{id}: a raw address:\n{text}");
         insta::assert_snapshot!(format!("lesson-{id}-80"), text);
     }
+}
+
+/// Memory diagrams and charts at width 80: symbolic names make them the
+/// same on every run and machine; only reserved sizes are redacted.
+#[test]
+fn picture_snapshots() {
+    for id in [
+        "box",
+        "vec-growth",
+        "string-drop",
+        "rc-cycle",
+        "rc-arc",
+        "clone-vs-move",
+    ] {
+        let text = memlab(&["trace", id, "--view", "diagram", "--width", "80"]);
+        insta::assert_snapshot!(format!("diagram-{id}-80"), redact_moved(&text));
+    }
+    for id in ["vec-growth", "string-growth", "capacity", "leaks"] {
+        let text = memlab(&["trace", id, "--view", "chart", "--width", "80"]);
+        insta::assert_snapshot!(format!("chart-{id}-80"), redact_moved(&text));
+    }
+    let text = memlab(&[
+        "trace", "box", "--view", "diagram", "--width", "80", "--ascii",
+    ]);
+    assert!(text.is_ascii(), "{text}");
+    insta::assert_snapshot!("diagram-box-80-ascii", redact_moved(&text));
+}
+
+#[test]
+fn redacting_reserved_sizes_keeps_the_width() {
+    let line = "│ 32 B of 40 reserved     │";
+    assert_eq!(redact_reserved(line), "│ 32 B of [r] reserved    │");
+    let line = "│ 32 B of 1040 reserved   │";
+    assert_eq!(redact_reserved(line), "│ 32 B of [r] reserved    │");
+    assert_eq!(redact_reserved("one of us"), "one of us");
+    let two = "│ 8 B of 24 reserved   │ 5 B of 24 reserved   │";
+    assert_eq!(
+        redact_reserved(two),
+        "│ 8 B of [r] reserved  │ 5 B of [r] reserved  │"
+    );
 }

@@ -46,6 +46,11 @@ pub fn trace(trace: &Trace) -> Value {
                 "points_to_region": l.points_to.map(|t| t.region.name()),
                 "len": l.points_to.and_then(|t| t.len),
                 "capacity": l.points_to.and_then(|t| t.capacity),
+                // The start of what it points to, as Debug shows it (a
+                // trailing … when cut); null when memlab cannot show it.
+                "preview": (!l.preview.text().is_empty()).then(|| {
+                    format!("{}{}", l.preview.text(), if l.preview.is_cut() { "…" } else { "" })
+                }),
                 "line": l.line,
             })
         })

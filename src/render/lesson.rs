@@ -8,10 +8,11 @@ use colored::Colorize;
 use textwrap::core::display_width;
 
 use super::names::Names;
-use super::{Settings, listing, markdown, table};
-use crate::lessons::{Answer, Block, Lesson, LessonError, Query, Value, View};
+use super::{Settings, chart, diagram, listing, markdown, table};
+use crate::lessons::{Answer, Block, Chart, DiagramAt, Lesson, LessonError, Query, Value, View};
 use crate::recorder::Options;
 use crate::scenarios;
+use crate::snapshot::{self, Moment};
 use crate::trace::Trace;
 
 /// Prose on the left, evidence on the right, at or above this width.
@@ -99,11 +100,8 @@ pub fn lesson(
         let mut prediction = None;
         for block in chunk {
             match block {
-                Block::Evidence { views, .. } => {
-                    let lines: Vec<String> = views
-                        .iter()
-                        .flat_map(|view| render_view(view, runs, evidence_settings))
-                        .collect();
+                Block::Evidence { views, line } => {
+                    let lines = render_views(lesson, *line, views, runs, evidence_settings)?;
                     if layout == Layout::Stacked {
                         flush_prose(&mut pieces, &mut prose, left);
                         pieces.push(Piece::Text(join(&lines)));
@@ -125,15 +123,12 @@ pub fn lesson(
                     pieces.push(Piece::Text(beside(&left_lines, &right_lines, left)));
                 } else {
                     // Too narrow for this evidence beside prose: one after the other.
-                    let evidence: Vec<String> = chunk
-                        .iter()
-                        .filter_map(|b| match b {
-                            Block::Evidence { views, .. } => Some(views),
-                            _ => None,
-                        })
-                        .flatten()
-                        .flat_map(|view| render_view(view, runs, settings))
-                        .collect();
+                    let mut evidence: Vec<String> = vec![];
+                    for block in chunk {
+                        if let Block::Evidence { views, line } = block {
+                            evidence.extend(render_views(lesson, *line, views, runs, settings)?);
+                        }
+                    }
                     flush_prose(&mut pieces, &mut prose, width);
                     pieces.push(Piece::Text(join(&evidence)));
                 }
@@ -206,7 +201,27 @@ fn beside(left: &[String], right: &[String], left_width: usize) -> String {
     text
 }
 
-fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Vec<String> {
+/// The lines of an evidence block's views; an error names the block's line.
+fn render_views(
+    lesson: &Lesson,
+    line: usize,
+    views: &[View],
+    runs: &mut Runs,
+    settings: Settings,
+) -> Result<Vec<String>, LessonError> {
+    let mut lines = vec![];
+    for view in views {
+        let rendered = render_view(view, runs, settings).map_err(|message| LessonError {
+            origin: lesson.origin.clone(),
+            line,
+            message,
+        })?;
+        lines.extend(rendered);
+    }
+    Ok(lines)
+}
+
+fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Result<Vec<String>, String> {
     let width = usize::from(settings.width);
     let (caption, lines) = match view {
         View::Excerpt { file, text } => (
@@ -217,10 +232,48 @@ fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Vec<String> 
             let id = view.scenario().unwrap_or_default();
             let trace = runs.get(id);
             let names = Names::new(trace);
-            if let View::Leaks(_) = view {
-                let report = table::leak_report(trace, &names, settings);
-                let lines = report.lines().map(str::to_string).collect();
-                return captioned(&format!("live run of {id}: leak report"), lines, width);
+            match view {
+                View::Leaks(_) => {
+                    let report = table::leak_report(trace, &names, settings);
+                    let lines = report.lines().map(str::to_string).collect();
+                    let caption = format!("live run of {id}: leak report");
+                    return Ok(captioned(&caption, lines, width));
+                }
+                View::Diagram { at, .. } => {
+                    let lines = match at {
+                        DiagramAt::All => diagram::diagrams(trace, &names, settings)
+                            .lines()
+                            .map(str::to_string)
+                            .collect(),
+                        DiagramAt::End => diagram::at(trace, &names, Moment::End, settings),
+                        DiagramAt::After(local) => {
+                            let moment =
+                                snapshot::moment_naming(trace, local).ok_or_else(|| {
+                                    format!("diagram: no local named '{local}' in a run of {id}")
+                                })?;
+                            diagram::at(trace, &names, moment, settings)
+                        }
+                    };
+                    let caption = format!("live run of {id}: memory diagram");
+                    return Ok(captioned(&caption, lines, width));
+                }
+                View::Chart { chart, .. } => {
+                    let (what, lines) = match chart {
+                        Chart::Capacity => (
+                            "length and capacity",
+                            chart::capacity(trace, settings).ok_or_else(|| {
+                                format!("chart: no observation of {id} notes len and capacity")
+                            })?,
+                        ),
+                        Chart::Live => ("live heap bytes", chart::live_bytes(trace, settings)),
+                    };
+                    return Ok(captioned(
+                        &format!("live run of {id}: {what}"),
+                        lines,
+                        width,
+                    ));
+                }
+                _ => {}
             }
             let (what, table) = match view {
                 View::Source(_) => ("source, with the heap events of each line", None),
@@ -238,7 +291,7 @@ fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Vec<String> 
             (format!("live run of {id}: {what}"), lines)
         }
     };
-    captioned(&caption, lines, width)
+    Ok(captioned(&caption, lines, width))
 }
 
 /// Evidence under a dimmed caption line (wrapped, each line styled alone).

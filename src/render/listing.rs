@@ -62,7 +62,7 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
 }
 
 /// `#2 realloc 0x55… 32 → 64 B, in place`
-fn annotation(event: &Event, address: String) -> String {
+pub fn annotation(event: &Event, address: String) -> String {
     let kind = event.kind.name();
     match (event.old, event.moved()) {
         (Some((_, old_size)), Some(moved)) => format!(
@@ -75,7 +75,7 @@ fn annotation(event: &Event, address: String) -> String {
     }
 }
 
-fn colour(kind: Kind, text: &str) -> String {
+pub fn colour(kind: Kind, text: &str) -> String {
     match kind {
         Kind::Alloc | Kind::AllocZeroed => text.green().to_string(),
         Kind::Realloc => text.yellow().to_string(),

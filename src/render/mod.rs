@@ -1,11 +1,15 @@
 //! Views of a [`Trace`](crate::trace::Trace): functions from plain data to text.
 //! Only this module knows about colour and width.
 
+pub mod canvas;
+pub mod chart;
+pub mod diagram;
 pub mod json;
 pub mod lesson;
 pub mod listing;
 pub mod markdown;
 pub mod names;
+pub mod step;
 pub mod table;
 
 pub use names::AddressMode;
@@ -19,6 +23,8 @@ pub struct Settings {
     pub color: bool,
     /// Real addresses, stable names (H1, S1), or both.
     pub addresses: AddressMode,
+    /// Draw with plain ASCII instead of Unicode box-drawing characters.
+    pub ascii: bool,
 }
 
 /// Prose wrapped to `width` columns. Words are never split at their hyphens
@@ -30,6 +36,37 @@ pub fn fill(text: &str, width: usize) -> String {
 /// The wrapping rules for all prose.
 pub fn wrap_options(width: usize) -> textwrap::Options<'static> {
     textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+/// `text` in plain ASCII, one character for one (so tables stay aligned):
+/// lines and corners become `-`, `|` and `+`, marks their nearest ASCII
+/// look-alike, anything else `?`. ANSI colour codes pass through.
+pub fn plain(text: &str) -> String {
+    text.chars().map(plain_char).collect()
+}
+
+/// One character of [`plain`].
+pub fn plain_char(c: char) -> char {
+    match c {
+        c if c.is_ascii() => c,
+        '┄' | '┅' | '┈' | '┉' | '╌' | '╍' => '.',
+        '┆' | '┇' | '┊' | '┋' | '╎' | '╏' => ':',
+        '─' | '━' | '═' | '—' | '–' | '·' => '-',
+        '│' | '┃' | '║' | '▌' => '|',
+        '\u{2500}'..='\u{257f}' => '+',
+        '…' | '░' | '▁' | '▂' | '▃' => '.',
+        '▄' | '▅' => ':',
+        '█' | '▆' | '▇' => '#',
+        '→' | '▶' | '▸' | '↳' | '≥' => '>',
+        '←' | '◀' | '≤' => '<',
+        '●' => 'o',
+        '▼' | '✓' => 'v',
+        '✗' | '×' => 'x',
+        '•' => '*',
+        '“' | '”' => '"',
+        '‘' | '’' => '\'',
+        _ => '?',
+    }
 }
 
 /// An address as printed everywhere: `0x` and lowercase hex.

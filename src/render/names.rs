@@ -35,30 +35,7 @@ pub struct Names {
 
 impl Names {
     pub fn new(trace: &Trace) -> Names {
-        let mut live: HashMap<usize, usize> = HashMap::new();
-        let mut blocks = 0;
-        let mut events = Vec::with_capacity(trace.events.len());
-        for event in &trace.events {
-            use crate::recorder::Kind::*;
-            let name = match event.kind {
-                Alloc | AllocZeroed => {
-                    blocks += 1;
-                    live.insert(event.address, blocks);
-                    Some(blocks)
-                }
-                Realloc => {
-                    let old = event.old.map(|(a, _)| a).unwrap_or_default();
-                    let name = live.remove(&old).unwrap_or_else(|| {
-                        blocks += 1;
-                        blocks
-                    });
-                    live.insert(event.address, name);
-                    Some(name)
-                }
-                Dealloc => live.remove(&event.address),
-            };
-            events.push(name);
-        }
+        let events = crate::snapshot::block_ids(&trace.events);
         let targets = trace
             .locals
             .iter()
@@ -158,6 +135,7 @@ mod tests {
             size: 8,
             align: 8,
             region: crate::region::Region::Stack,
+            preview: Default::default(),
             points_to: Some(Target {
                 address: target,
                 len: None,
@@ -167,6 +145,7 @@ mod tests {
             line: 1,
             after_event,
             mark: (0, 0),
+            order: 0,
         }
     }
 
@@ -188,6 +167,7 @@ mod tests {
             ],
             observations: vec![],
             kept: vec![],
+            scope_ends: vec![],
             lost_events: 0,
             panic: None,
         };

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use colored::Colorize;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table};
 
 use super::names::{AddressMode, Names, show};
@@ -76,7 +76,11 @@ fn heading(text: &str) -> String {
 fn new_table(settings: Settings, header: &[&str]) -> Table {
     let mut table = Table::new();
     table
-        .load_style(UTF8_FULL_CONDENSED)
+        .load_style(if settings.ascii {
+            ASCII_FULL_CONDENSED
+        } else {
+            UTF8_FULL_CONDENSED
+        })
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(settings.width);
     if settings.color {
@@ -167,11 +171,12 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
     }
     keep_whole(&mut table, &whole);
     if narrow {
-        // As wide as "in place" whether or not any realloc stayed in place, so
-        // the table's shape does not depend on the allocator's history.
+        // As wide as "in place" (8 columns and the padding) whether or not any
+        // realloc stayed in place, so the table's shape does not depend on the
+        // allocator's history.
         if let Some(column) = table.column_mut(t + 1) {
             column.set_constraint(ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
-                8,
+                10,
             )));
         }
     }

@@ -31,6 +31,7 @@ struct MixedC {
 /// Aligned to 64 bytes, the size of a cache line on most CPUs. The size rounds
 /// up to a multiple of the alignment: 64 bytes for one u64.
 #[allow(dead_code)]
+#[derive(Debug)]
 #[repr(align(64))]
 struct CacheLine {
     hits: u64,

@@ -11,6 +11,7 @@ trait Shape {
     fn area(&self) -> f64;
 }
 
+#[derive(Debug)]
 struct Square {
     side: f64, // 8 bytes
 }

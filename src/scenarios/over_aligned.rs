@@ -10,6 +10,7 @@ use crate::scene::Scene;
 
 /// Aligned to 64 bytes, a cache line on most CPUs: 64 bytes for one u64.
 #[allow(dead_code)] // memlab only looks at where the values are
+#[derive(Debug)]
 #[repr(align(64))]
 struct CacheLine {
     hits: u64,

@@ -36,6 +36,7 @@ pub fn run(s: &mut Scene) {
             &[("a", Rc::strong_count(&a)), ("b", Rc::strong_count(&b))],
         );
     } // `a` and `b` go: each count drops to 1, held by the other node. No free.
+    s.out_of_scope(&["a", "b"]); // for memlab's diagrams: touches no memory
 
     {
         // The fix: `parent` owns `child`; the link back is a `Weak`.
@@ -63,4 +64,5 @@ pub fn run(s: &mut Scene) {
         // `parent` (1 -> 0): dropping the parent node drops its `next`, the last
         // `Rc` of `child`.
     } // both blocks are freed here
+    s.out_of_scope(&["parent", "child"]);
 }

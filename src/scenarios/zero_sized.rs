@@ -8,6 +8,7 @@ use std::mem::{align_of, size_of};
 use crate::scene::Scene;
 
 /// A struct with no fields (a "tag" type): zero bytes.
+#[derive(Debug)]
 struct Tag;
 
 pub fn run(s: &mut Scene) {

@@ -1,0 +1,478 @@
+//! Memory diagrams: the stack on the left (frames top to bottom, highest
+//! address first, so the stack grows down the page), the heap on the right,
+//! and an arrow from each pointer to the block it points into.
+//!
+//! ```text
+//!  Stack (high addresses first)      Heap
+//!  ┌─ run ──────────────────┐        ┌─ H1 ─────────────────┐
+//!  │ first: Box<[u64; 4]>   ●───────▶ 32 B of 40 reserved   │
+//!  │   S1 · 8 B             │        │ [1, 2, 3, 4]         │
+//!  └────────────────────────┘        └──────────────────────┘
+//! ```
+//!
+//! What is drawn comes from [`crate::snapshot`]; this module only lays it out.
+
+use std::fmt::Write as _;
+
+use colored::Colorize;
+
+use super::canvas::{Canvas, DOWN, Glyphs, LEFT, RIGHT, Style, UP};
+use super::names::{Names, show};
+use super::{Settings, short_type};
+use crate::region::Region;
+use crate::snapshot::{self, Block, Moment, SlotState, Snapshot};
+use crate::trace::Trace;
+
+/// Widest a panel gets, so wide terminals do not stretch the picture.
+const MAX_PANEL: usize = 44;
+
+/// `memlab trace <scenario> --view diagram`: a title, how to read the
+/// pictures, then every moment's diagram.
+pub fn view(trace: &Trace, settings: Settings) -> String {
+    let names = Names::new(trace);
+    let scenario = trace.scenario;
+    let title = format!("{} · {}: memory diagrams", scenario.id, scenario.title);
+    let title = super::fill(&title, usize::from(settings.width));
+    let title = if settings.color {
+        title.bold().underline().to_string()
+    } else {
+        title
+    };
+    let glyphs = Glyphs::new(settings.ascii);
+    let how = format!(
+        "Locals as last probed, in their stack frames, highest address first: the stack \
+         grows down the page. Each {dot} is a pointer; its arrow ends at the heap block it \
+         points into. Freed blocks have dashed borders. Event numbers (#) are those of \
+         `memlab trace {id}`.",
+        dot = glyphs.dot,
+        id = scenario.id
+    );
+    let how = super::fill(&how, usize::from(settings.width));
+    let how = if settings.color {
+        how.dimmed().to_string()
+    } else {
+        how
+    };
+    format!("{title}\n{how}\n\n{}", diagrams(trace, &names, settings))
+}
+
+/// Every moment's diagram, each under a heading: after each group of probes,
+/// then at the end.
+pub fn diagrams(trace: &Trace, names: &Names, settings: Settings) -> String {
+    let ids = snapshot::block_ids(&trace.events);
+    let mut out = String::new();
+    for (i, moment) in snapshot::moments(trace).into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let snapshot = Snapshot::at(trace, &ids, moment);
+        let _ = writeln!(out, "{}", heading(trace, &snapshot, settings));
+        for line in draw(trace, names, &snapshot, settings) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+/// The diagram of one moment, under its heading.
+pub fn at(trace: &Trace, names: &Names, moment: Moment, settings: Settings) -> Vec<String> {
+    let ids = snapshot::block_ids(&trace.events);
+    let snapshot = Snapshot::at(trace, &ids, moment);
+    let mut lines = vec![heading(trace, &snapshot, settings)];
+    lines.extend(draw(trace, names, &snapshot, settings));
+    lines
+}
+
+/// What moment a diagram shows, in words.
+pub fn heading(trace: &Trace, snapshot: &Snapshot, settings: Settings) -> String {
+    let events = match snapshot.after_event {
+        0 => "before any heap event".to_string(),
+        n => format!("after event #{n} of {}", trace.events.len()),
+    };
+    let text = match snapshot.moment {
+        Moment::Probe { line, .. } => format!("At line {line}, {events}"),
+        Moment::Event { .. } => format!("Memory {events}"),
+        Moment::End => format!("At the end, {events}: the scenario has returned"),
+    };
+    if settings.color {
+        text.bold().to_string()
+    } else {
+        text
+    }
+}
+
+/// One diagram, as lines no wider than the settings' width.
+pub fn draw(trace: &Trace, names: &Names, snapshot: &Snapshot, settings: Settings) -> Vec<String> {
+    let glyphs = Glyphs::new(settings.ascii);
+    let width = usize::from(settings.width);
+    // Lay out with room for one arrow lane, then again if more are needed.
+    let mut lanes = 1;
+    loop {
+        let layout = Layout::new(width, lanes);
+        let picture = Picture::draw(trace, names, snapshot, settings, &glyphs, layout);
+        if picture.lanes <= lanes || lanes >= 8 {
+            return picture.canvas.lines(settings.color);
+        }
+        lanes = picture.lanes;
+    }
+}
+
+/// Columns of the two panels and the arrows' gutter between them.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    /// Width of the stack panel, from column 0.
+    left: usize,
+    /// First column of the heap panel.
+    right_start: usize,
+    right: usize,
+}
+
+impl Layout {
+    fn new(width: usize, lanes: usize) -> Layout {
+        let gutter = 4 + 2 * lanes;
+        let available = width.saturating_sub(gutter);
+        let left = (available / 2).min(MAX_PANEL);
+        let right = (available - left).min(MAX_PANEL);
+        Layout {
+            left,
+            right_start: left + gutter,
+            right,
+        }
+    }
+
+    /// The gutter column of arrow lane `lane`.
+    fn lane(&self, lane: usize) -> usize {
+        self.left + 2 + 2 * lane
+    }
+}
+
+struct Picture {
+    canvas: Canvas,
+    /// Arrow lanes the picture needed.
+    lanes: usize,
+}
+
+/// A pointer's arrow: from the rows of the slots to the block's row.
+struct Arrow {
+    sources: Vec<usize>,
+    target: usize,
+}
+
+impl Picture {
+    fn draw(
+        trace: &Trace,
+        names: &Names,
+        snapshot: &Snapshot,
+        settings: Settings,
+        glyphs: &Glyphs,
+        layout: Layout,
+    ) -> Picture {
+        let mode = settings.addresses;
+        let mut canvas = Canvas::new(layout.right_start + layout.right);
+        let inner = layout.left.saturating_sub(4);
+        let stack = match "Stack (high addresses first)" {
+            long if long.len() < layout.left => long,
+            _ => "Stack",
+        };
+        canvas.text(0, 1, stack, layout.left, Style::Bold, glyphs);
+        canvas.text(
+            0,
+            layout.right_start + 1,
+            "Heap",
+            layout.right,
+            Style::Bold,
+            glyphs,
+        );
+
+        // The stack: one box per frame, one or more lines per slot.
+        let mut sources: Vec<(usize, usize)> = vec![]; // (block id, row)
+        let mut row = 1;
+        let threads = trace.threads().len() > 1;
+        for frame in &snapshot.frames {
+            let top = row;
+            row += 1;
+            for slot in &frame.slots {
+                let local = slot.local;
+                let name_row = row;
+                let used = canvas.text(row, 2, local.name, inner, Style::Name, glyphs);
+                let kind = format!(": {}", short_type(local.type_name));
+                canvas.text(
+                    row,
+                    2 + used,
+                    &kind,
+                    inner - used.min(inner),
+                    Style::Plain,
+                    glyphs,
+                );
+                row += 1;
+                let place = format!(
+                    "{} · {} B",
+                    show(mode, names.slot(local.address), local.address),
+                    local.size
+                );
+                let used = canvas.text(row, 4, &place, inner - 2, Style::Dim, glyphs);
+                if let Some((text, style)) = slot_state(slot.state, local, snapshot, settings) {
+                    // Beside the address when it fits, else on a line of its own.
+                    let beside = 4 + used;
+                    let text_beside = format!(" · {text}");
+                    if beside + text_beside.chars().count() <= inner + 2 {
+                        canvas.text(row, beside, &text_beside, inner + 2 - beside, style, glyphs);
+                    } else {
+                        row += 1;
+                        canvas.text(row, 4, &text, inner - 2, style, glyphs);
+                    }
+                }
+                row += 1;
+                if let SlotState::PointsTo { block, .. } = slot.state
+                    && snapshot.block(block).is_some()
+                {
+                    sources.push((block, name_row));
+                }
+            }
+            canvas.frame(
+                top,
+                0,
+                layout.left,
+                row - top + 1,
+                false,
+                Style::Dim,
+                glyphs,
+            );
+            let title = if threads {
+                format!(" {} · {} ", frame.thread, frame.name)
+            } else {
+                format!(" {} ", frame.name)
+            };
+            canvas.text(top, 2, &title, inner, Style::Bold, glyphs);
+            row += 1;
+        }
+        if snapshot.frames.is_empty() {
+            let message = match snapshot.moment {
+                Moment::End => "run has returned: its locals are gone",
+                _ => "no locals probed yet",
+            };
+            let lines = textwrap::wrap(message, inner.max(1));
+            canvas.frame(
+                row,
+                0,
+                layout.left,
+                lines.len() + 2,
+                false,
+                Style::Dim,
+                glyphs,
+            );
+            for (i, line) in lines.iter().enumerate() {
+                canvas.text(row + 1 + i, 2, line, inner, Style::Dim, glyphs);
+            }
+        }
+
+        // The heap: one box per block, placed level with its first pointer
+        // when there is room, so most arrows run straight across.
+        let mut arrows: Vec<Arrow> = vec![];
+        let mut cursor = 1;
+        let column = layout.right_start;
+        let inner = layout.right.saturating_sub(4);
+        for block in &snapshot.blocks {
+            let block_sources: Vec<usize> = sources
+                .iter()
+                .filter(|(id, _)| *id == block.id)
+                .map(|&(_, row)| row)
+                .collect();
+            let top = match block_sources.first() {
+                Some(&first) if first > cursor => first - 1,
+                _ => cursor,
+            };
+            let lines = block_lines(trace, block, inner, glyphs);
+            let height = lines.len() + 2;
+            let dashed = block.freed_at.is_some();
+            let border = if block.current {
+                Style::Highlight
+            } else {
+                Style::Dim
+            };
+            canvas.frame(top, column, layout.right, height, dashed, border, glyphs);
+            let title = format!(
+                " {} ",
+                show(mode, Some(format!("H{}", block.id)), block.address)
+            );
+            canvas.text(top, column + 2, &title, inner, Style::Name, glyphs);
+            for (i, (text, style)) in lines.into_iter().enumerate() {
+                canvas.text(top + 1 + i, column + 2, &text, inner, style, glyphs);
+            }
+            if !block_sources.is_empty() {
+                arrows.push(Arrow {
+                    sources: block_sources,
+                    target: top + 1,
+                });
+            }
+            cursor = top + height;
+        }
+        if snapshot.hidden > 0 {
+            let more = match snapshot.hidden {
+                1 => "+ 1 more freed block".to_string(),
+                n => format!("+ {n} more freed blocks"),
+            };
+            canvas.text(cursor, column + 1, &more, layout.right, Style::Dim, glyphs);
+        }
+        let lanes = draw_arrows(&mut canvas, &arrows, layout, glyphs);
+        Picture { canvas, lanes }
+    }
+}
+
+/// What a slot's line says after its address, if anything.
+fn slot_state(
+    state: SlotState,
+    local: &crate::scene::Local,
+    snapshot: &Snapshot,
+    settings: Settings,
+) -> Option<(String, Style)> {
+    match state {
+        SlotState::Value => None,
+        SlotState::PointsTo { block, offset } if snapshot.block(block).is_none() => {
+            Some((format!("→ H{block}+{offset}"), Style::Plain))
+        }
+        SlotState::PointsTo { offset: 0, .. } => None,
+        SlotState::PointsTo { offset, .. } => Some((format!("→ {offset} B in"), Style::Dim)),
+        SlotState::Elsewhere => {
+            let target = local.points_to?;
+            let text = if target.capacity == Some(0) && local.after_event < snapshot.after_event {
+                // Heap events since: it may have a block by now.
+                format!("no block at line {}", local.line)
+            } else if target.capacity == Some(0) {
+                "dangling: no block".to_string()
+            } else if target.region == Region::Unknown {
+                "→ not in this trace".to_string()
+            } else {
+                let place = match settings.addresses {
+                    super::AddressMode::Symbolic => String::new(),
+                    _ => format!(" {}", super::address(target.address)),
+                };
+                format!("→ {}{place}", target.region.name())
+            };
+            Some((text, Style::Plain))
+        }
+        SlotState::MovedTo { name } => Some((format!("moved to `{name}`"), Style::Dim)),
+        SlotState::OutOfScope { line } => Some((format!("out of scope (line {line})"), Style::Dim)),
+        SlotState::Gone { block, freed_at } => {
+            Some((format!("gone: H{block} freed at #{freed_at}"), Style::Dim))
+        }
+    }
+}
+
+/// The lines inside a block's box.
+fn block_lines(trace: &Trace, block: &Block, room: usize, glyphs: &Glyphs) -> Vec<(String, Style)> {
+    let mut size = format!("{} B", block.size);
+    if let Some(usable) = block.usable.filter(|&u| u != block.size) {
+        let _ = write!(size, " of {usable} reserved");
+    }
+    if !matches!(block.region, Region::Heap | Region::Unknown) {
+        let _ = write!(size, " · {}", block.region.name());
+    }
+    if let Some(freed_at) = block.freed_at {
+        let freed = format!("freed at #{freed_at}");
+        return if size.chars().count() + 3 + freed.len() <= room {
+            vec![(format!("{size} · {freed}"), Style::Dim)]
+        } else {
+            vec![(size, Style::Dim), (freed, Style::Dim)]
+        };
+    }
+    let mut lines = vec![(size, Style::Plain)];
+    if let Some(contents) = block.contents {
+        match (contents.len, contents.capacity) {
+            (Some(len), Some(capacity)) => {
+                lines.push((format!("len {len} · capacity {capacity}"), Style::Plain));
+            }
+            (Some(len), None) => lines.push((format!("len {len}"), Style::Plain)),
+            _ => {}
+        }
+        let preview = contents.preview;
+        if !preview.text().is_empty() {
+            let cut = if preview.is_cut() {
+                glyphs.ellipsis
+            } else {
+                ""
+            };
+            lines.push((format!("{}{cut}", preview.text()), Style::Plain));
+        }
+    }
+    if block.current {
+        let event = &trace.events[block.last_event];
+        let text = format!("{} #{} {}", glyphs.pointer, event.seq, event.kind.name());
+        lines.push((text, Style::Highlight));
+    }
+    if let Some(name) = block.kept {
+        lines.push((format!("kept alive: `{name}`"), Style::Highlight));
+    }
+    if block.leaked {
+        lines.push(("leaked: never freed".to_string(), Style::Alert));
+    }
+    lines
+}
+
+/// Draws the arrows in the gutter; returns the lanes they needed. An arrow
+/// whose pointers are all level with its block runs straight across; the
+/// others turn down or up a lane of their own.
+fn draw_arrows(canvas: &mut Canvas, arrows: &[Arrow], layout: Layout, glyphs: &Glyphs) -> usize {
+    let start = layout.left; // the first gutter column
+    let end = layout.right_start; // the block's border: the arrow head
+    let mut bits: Vec<Vec<u8>> = vec![vec![0; end - start]; canvas.height().max(1)];
+    let connect = |bits: &mut Vec<Vec<u8>>, row: usize, from: usize, to: usize| {
+        // A horizontal run on `row` between two gutter columns.
+        if bits.len() <= row {
+            bits.resize(row + 1, vec![0; end - start]);
+        }
+        let (a, b) = (from.min(to), from.max(to));
+        for c in a..=b {
+            let cell = &mut bits[row][c - start];
+            if c > a {
+                *cell |= LEFT;
+            }
+            if c < b {
+                *cell |= RIGHT;
+            }
+        }
+    };
+    let mut lanes = 0;
+    for arrow in arrows {
+        let straight = arrow.sources.iter().all(|&s| s == arrow.target);
+        if straight {
+            connect(&mut bits, arrow.target, start, end - 1);
+            bits[arrow.target][0] |= LEFT;
+            bits[arrow.target][end - 1 - start] |= RIGHT;
+        } else {
+            let lane = layout.lane(lanes).min(end - 2);
+            lanes += 1;
+            for &source in &arrow.sources {
+                connect(&mut bits, source, start, lane);
+                bits[source][0] |= LEFT;
+            }
+            connect(&mut bits, arrow.target, lane, end - 1);
+            bits[arrow.target][end - 1 - start] |= RIGHT;
+            let rows = arrow.sources.iter().chain([&arrow.target]);
+            let (low, high) = (*rows.clone().min().unwrap_or(&0), *rows.max().unwrap_or(&0));
+            for (row, cells) in bits.iter_mut().enumerate().take(high + 1).skip(low) {
+                let cell = &mut cells[lane - start];
+                if row > low {
+                    *cell |= UP;
+                }
+                if row < high {
+                    *cell |= DOWN;
+                }
+            }
+        }
+    }
+    for (row, cells) in bits.iter().enumerate() {
+        for (i, &b) in cells.iter().enumerate() {
+            if b != 0 {
+                canvas.put(row, start + i, glyphs.line(b), Style::Accent);
+            }
+        }
+    }
+    for arrow in arrows {
+        for &source in &arrow.sources {
+            canvas.put(source, start - 1, glyphs.dot, Style::Accent);
+        }
+        canvas.put(arrow.target, end, glyphs.head, Style::Accent);
+    }
+    lanes
+}

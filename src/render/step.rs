@@ -1,0 +1,125 @@
+//! Step-through: one heap event at a time, with the source line that caused
+//! it, the event itself, and memory as it is after it.
+
+use std::fmt::Write as _;
+
+use colored::Colorize;
+
+use super::canvas::Glyphs;
+use super::names::{Names, show};
+use super::{Settings, diagram, listing};
+use crate::snapshot::{Moment, Snapshot};
+use crate::trace::Trace;
+
+/// Source lines shown around the current one, on each side.
+const CONTEXT: usize = 3;
+
+/// What step-through shows at event number `step` (1-based): a heading, the
+/// source around the event's line with that line marked, the event, and the
+/// memory diagram after it. `ids` is `snapshot::block_ids` of the trace.
+pub fn frame(
+    trace: &Trace,
+    names: &Names,
+    ids: &[Option<usize>],
+    step: usize,
+    settings: Settings,
+) -> String {
+    let width = usize::from(settings.width);
+    let glyphs = Glyphs::new(settings.ascii);
+    let count = trace.events.len();
+    let step = step.clamp(1, count.max(1));
+    let mut out = String::new();
+    let title = format!("Event {step} of {count} · {}", trace.scenario.id);
+    let _ = writeln!(out, "{}", bold(&title, settings));
+
+    let Some(event) = trace.events.get(step - 1) else {
+        let _ = writeln!(out, "No heap events: nothing to step through.");
+        return out;
+    };
+    // The source around the line, the line itself marked.
+    let source: Vec<&str> = trace.scenario.source.lines().collect();
+    let digits = source.len().to_string().len();
+    match event.line {
+        Some(line) => {
+            let at = (line as usize)
+                .saturating_sub(1)
+                .min(source.len().saturating_sub(1));
+            let (from, to) = (
+                at.saturating_sub(CONTEXT),
+                (at + CONTEXT + 1).min(source.len()),
+            );
+            let marker = if settings.ascii { ">" } else { "▶" };
+            let bar = glyphs.line(super::canvas::UP | super::canvas::DOWN);
+            for (i, code) in source.iter().enumerate().take(to).skip(from) {
+                let number = format!("{:>digits$}", i + 1);
+                let room = width.saturating_sub(digits + 5);
+                let code = cut(code, room, glyphs.ellipsis);
+                let text = if i == at {
+                    let line = format!("{marker} {number} {bar} {code}");
+                    if settings.color {
+                        line.yellow().bold().to_string()
+                    } else {
+                        line
+                    }
+                } else {
+                    let number = format!("  {number} {bar}");
+                    let number = if settings.color {
+                        number.dimmed().to_string()
+                    } else {
+                        number
+                    };
+                    format!("{number} {code}")
+                };
+                let _ = writeln!(out, "{}", text.trim_end());
+            }
+        }
+        None => {
+            let text = format!(
+                "(No line of {} made this call: it came from code outside the scenario.)",
+                trace.scenario.file
+            );
+            let _ = writeln!(out, "{}", super::fill(&text, width));
+        }
+    }
+    // The event.
+    let address = show(settings.addresses, names.event(step - 1), event.address);
+    let mut text = listing::annotation(event, address);
+    let _ = write!(text, " · align {} · {}", event.align, event.region.name());
+    if let Some(usable) = event.usable {
+        let _ = write!(text, " · {usable} B reserved");
+    }
+    if trace.threads().len() > 1 {
+        let _ = write!(text, " · on {}", event.thread);
+    }
+    let text = super::fill(&text, width);
+    let text = if settings.color {
+        listing::colour(event.kind, &text)
+    } else {
+        text
+    };
+    let _ = writeln!(out, "{text}\n");
+    // Memory after it.
+    let snapshot = Snapshot::at(trace, ids, Moment::Event { after_event: step });
+    let _ = writeln!(out, "{}", diagram::heading(trace, &snapshot, settings));
+    for line in diagram::draw(trace, names, &snapshot, settings) {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+fn bold(text: &str, settings: Settings) -> String {
+    if settings.color {
+        text.bold().to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// `text` in at most `room` columns, ending in `ellipsis` when cut.
+fn cut(text: &str, room: usize, ellipsis: &str) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let keep = room.saturating_sub(ellipsis.chars().count());
+    text.chars().take(keep).chain(ellipsis.chars()).collect()
+}

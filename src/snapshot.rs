@@ -1,0 +1,466 @@
+//! Memory at one moment of a trace: the stack slots probed so far and the heap
+//! blocks allocated so far, each with what is known of it at that moment.
+//! Diagrams (`render::diagram`) draw these; nothing here prints.
+//!
+//! Everything here is read off the trace or follows from a rule of the
+//! language, never guessed:
+//! - a block's address, size and whether it is freed come from its events;
+//! - a slot shows what its last probe saw; a later probe of the same slot
+//!   replaces it;
+//! - a local whose block has been freed is gone: safe Rust has no live
+//!   pointer to freed memory (a `Box`, `Vec` or `String` frees its block only
+//!   when dropped, and borrows cannot outlive what they borrow);
+//! - of two owners (`Box`, `Vec`, `String`) of one block, the one probed
+//!   first has been moved from: a block has exactly one owner;
+//! - a block's len, capacity and first elements are shown only at the moment
+//!   of the probe that read them, when nothing since can have changed them.
+
+use crate::recorder::Kind;
+use crate::region::Region;
+use crate::scene::{Local, Preview};
+use crate::trace::{Event, Trace, block_containing};
+
+/// Most blocks one snapshot shows; freed blocks nothing points to go first.
+pub const MAX_BLOCKS: usize = 10;
+
+/// The block each event touched, by event index: blocks are numbered 1, 2, …
+/// in order of allocation, and a block `realloc` moves keeps its number.
+pub fn block_ids(events: &[Event]) -> Vec<Option<usize>> {
+    let mut live: std::collections::HashMap<usize, usize> = Default::default();
+    let mut blocks = 0;
+    let mut ids = Vec::with_capacity(events.len());
+    for event in events {
+        let id = match event.kind {
+            Kind::Alloc | Kind::AllocZeroed => {
+                blocks += 1;
+                live.insert(event.address, blocks);
+                Some(blocks)
+            }
+            Kind::Realloc => {
+                let old = event.old.map(|(a, _)| a).unwrap_or_default();
+                let id = live.remove(&old).unwrap_or_else(|| {
+                    blocks += 1;
+                    blocks
+                });
+                live.insert(event.address, id);
+                Some(id)
+            }
+            Kind::Dealloc => live.remove(&event.address),
+        };
+        ids.push(id);
+    }
+    ids
+}
+
+/// Which moment a snapshot shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moment {
+    /// Just after the probes on `thread` up to `order` (see `Local::order`),
+    /// the last of them on `line`, taken after `after_event` events; `key`
+    /// orders it among other threads' probes (see `recorder::probe_mark`).
+    Probe {
+        after_event: usize,
+        line: u32,
+        thread: &'static str,
+        key: u64,
+        order: usize,
+    },
+    /// Just after event number `after_event` (1-based), in step-through.
+    Event { after_event: usize },
+    /// After the scenario returned: its frames are gone.
+    End,
+}
+
+/// What a probed stack slot holds at the moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotState {
+    /// Not a pointer (or memlab cannot tell what it points to).
+    Value,
+    /// Points into heap block `block`, `offset` bytes from its start.
+    PointsTo { block: usize, offset: usize },
+    /// Points outside this trace's heap blocks (static data, the stack), or
+    /// dangles on purpose (an empty `Vec`); the local's own target says where.
+    Elsewhere,
+    /// An owner whose block a later-probed owner holds: moved from.
+    MovedTo { name: &'static str },
+    /// Its block has been freed, so the local no longer exists.
+    Gone { block: usize, freed_at: usize },
+    /// The scenario said it went out of scope, on `line`.
+    OutOfScope { line: u32 },
+}
+
+/// A probed stack slot at the moment.
+#[derive(Clone, Debug)]
+pub struct Slot<'t> {
+    /// Index into `Trace::locals` of the probe shown.
+    pub index: usize,
+    pub local: &'t Local,
+    pub state: SlotState,
+}
+
+/// The slots of one function's frame on one thread, highest address first.
+#[derive(Clone, Debug)]
+pub struct Frame<'t> {
+    pub thread: &'static str,
+    pub name: &'static str,
+    pub slots: Vec<Slot<'t>>,
+}
+
+/// What a probe taken at this very moment read from a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Contents {
+    pub len: Option<usize>,
+    pub capacity: Option<usize>,
+    pub preview: Preview,
+}
+
+/// A heap block at the moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Its number: `H{id}` in symbolic names.
+    pub id: usize,
+    /// Index into `Trace::events` of the last event that touched it so far.
+    pub last_event: usize,
+    /// Address and requested size, as the last alloc or realloc left them.
+    pub address: usize,
+    pub size: usize,
+    pub usable: Option<usize>,
+    pub region: Region,
+    /// Sequence number of the event that freed it, if it is freed.
+    pub freed_at: Option<usize>,
+    /// Read by a probe taken at this moment.
+    pub contents: Option<Contents>,
+    /// Touched by the event the moment follows (step-through).
+    pub current: bool,
+    /// At the end: the name the scenario kept it alive under on purpose.
+    pub kept: Option<&'static str>,
+    /// At the end: never freed, and not kept on purpose.
+    pub leaked: bool,
+}
+
+/// Memory at one moment.
+#[derive(Clone, Debug)]
+pub struct Snapshot<'t> {
+    pub moment: Moment,
+    /// Events that happened before the moment.
+    pub after_event: usize,
+    /// Frames in address order, highest first: the stack grows down.
+    pub frames: Vec<Frame<'t>>,
+    /// Blocks shown, in order of allocation.
+    pub blocks: Vec<Block>,
+    /// Blocks allocated so far but left out (freed, nothing points to them).
+    pub hidden: usize,
+}
+
+/// The moments worth a diagram: after each group of probes (locals noted, or
+/// said to be out of scope), then the end. A group is probes on one thread,
+/// on the same or consecutive lines, with no heap event between them.
+pub fn moments(trace: &Trace) -> Vec<Moment> {
+    let mut probes: Vec<(usize, u64, usize, &'static str, u32)> = trace
+        .locals
+        .iter()
+        .map(|l| (l.after_event, l.mark.0, l.order, l.thread, l.line))
+        .chain(
+            trace
+                .scope_ends
+                .iter()
+                .map(|e| (e.after_event, e.mark.0, e.order, e.thread, e.line)),
+        )
+        .collect();
+    probes.sort_by_key(|&(after_event, key, order, ..)| (after_event, key, order));
+    let mut moments: Vec<Moment> = vec![];
+    for (after_event, key, order, thread, line) in probes {
+        let next = Moment::Probe {
+            after_event,
+            line,
+            thread,
+            key,
+            order,
+        };
+        match moments.last_mut() {
+            Some(Moment::Probe {
+                after_event: a,
+                line: l,
+                thread: t,
+                key: k,
+                order: o,
+            }) if *a == after_event && *t == thread && (line == *l || line == *l + 1) => {
+                (*l, *k, *o) = (line, key, order);
+            }
+            _ => moments.push(next),
+        }
+    }
+    moments.push(Moment::End);
+    moments
+}
+
+/// The moment of the last probe that names `name`: the local's last probe,
+/// or the scope end that lists it, whichever came later.
+pub fn moment_naming(trace: &Trace, name: &str) -> Option<Moment> {
+    let locals = trace
+        .locals
+        .iter()
+        .filter(|l| l.name == name)
+        .map(|l| (l.after_event, l.mark.0, l.order, l.thread));
+    let ends = trace
+        .scope_ends
+        .iter()
+        .filter(|e| e.names.contains(&name))
+        .map(|e| (e.after_event, e.mark.0, e.order, e.thread));
+    let (after_event, key, order, thread) = locals.chain(ends).max()?;
+    moments(trace)
+        .into_iter()
+        .find(|&m| taken_by(m, thread, (after_event, key), order))
+}
+
+/// Whether a probe on `thread` with mark key `key` and number `order`, taken
+/// after `after_event` events, comes at or before `moment`.
+fn taken_by(moment: Moment, thread: &str, (after_event, key): (usize, u64), order: usize) -> bool {
+    match moment {
+        Moment::Probe {
+            after_event: a,
+            thread: t,
+            key: k,
+            order: o,
+            ..
+        } => {
+            (after_event, key) < (a, k)
+                || ((after_event, key) == (a, k) && thread == t && order <= o)
+        }
+        Moment::Event { after_event: a } => after_event <= a,
+        Moment::End => false,
+    }
+}
+
+fn is_owner(local: &Local) -> bool {
+    let t = local.type_name;
+    t.starts_with("alloc::boxed::Box<")
+        || t.starts_with("alloc::vec::Vec<")
+        || t == "alloc::string::String"
+}
+
+impl<'t> Snapshot<'t> {
+    /// Memory at `moment`; `ids` is [`block_ids`] of the trace's events.
+    pub fn at(trace: &'t Trace, ids: &[Option<usize>], moment: Moment) -> Snapshot<'t> {
+        let events = &trace.events;
+        let after_event = match moment {
+            Moment::Probe { after_event, .. } | Moment::Event { after_event } => {
+                after_event.min(events.len())
+            }
+            Moment::End => events.len(),
+        };
+
+        // Each block's last event so far.
+        let mut last: Vec<Option<usize>> = vec![];
+        for (i, id) in ids[..after_event].iter().enumerate() {
+            if let Some(id) = *id {
+                if last.len() < id {
+                    last.resize(id, None);
+                }
+                last[id - 1] = Some(i);
+            }
+        }
+        let freed_at = |id: usize| {
+            let i = last.get(id - 1).copied().flatten()?;
+            (events[i].kind == Kind::Dealloc).then_some(events[i].seq)
+        };
+
+        // The latest probe of each slot taken so far (none once run returned).
+        let mut shown: Vec<usize> = vec![];
+        for (i, local) in trace.locals.iter().enumerate() {
+            if !taken_by(
+                moment,
+                local.thread,
+                (local.after_event, local.mark.0),
+                local.order,
+            ) {
+                continue;
+            }
+            shown.retain(|&j| {
+                let other = &trace.locals[j];
+                (other.thread, other.address) != (local.thread, local.address)
+            });
+            shown.push(i);
+        }
+        // Where the scenario said a shown local went out of scope.
+        let out_of_scope = |local: &Local| {
+            trace
+                .scope_ends
+                .iter()
+                .filter(|e| taken_by(moment, e.thread, (e.after_event, e.mark.0), e.order))
+                .find(|e| {
+                    (e.thread, e.frame) == (local.thread, local.frame)
+                        && e.order > local.order
+                        && e.names.contains(&local.name)
+                })
+                .map(|e| e.line)
+        };
+        // The block each shown local pointed into when probed.
+        let target = |local: &Local| {
+            let t = local.points_to.filter(|t| t.capacity != Some(0))?;
+            let (event, offset) = block_containing(events, local.after_event, t.address)?;
+            Some((ids[event]?, offset))
+        };
+        let mut slots: Vec<Slot<'t>> = shown
+            .iter()
+            .map(|&index| {
+                let local = &trace.locals[index];
+                let state = match (out_of_scope(local), local.points_to, target(local)) {
+                    (Some(line), ..) => SlotState::OutOfScope { line },
+                    (None, None, _) => SlotState::Value,
+                    (None, Some(_), None) => SlotState::Elsewhere,
+                    (None, Some(_), Some((block, offset))) => match freed_at(block) {
+                        Some(freed_at) => SlotState::Gone { block, freed_at },
+                        None => SlotState::PointsTo { block, offset },
+                    },
+                };
+                Slot {
+                    index,
+                    local,
+                    state,
+                }
+            })
+            .collect();
+        // A local that went out of scope is shown until the scenario probes
+        // something after it on that thread.
+        slots.retain(|slot| {
+            let SlotState::OutOfScope { .. } = slot.state else {
+                return true;
+            };
+            let ended = trace.scope_ends.iter().find(|e| {
+                (e.thread, e.frame) == (slot.local.thread, slot.local.frame)
+                    && e.order > slot.local.order
+                    && e.names.contains(&slot.local.name)
+            });
+            !ended.is_some_and(|e| {
+                shown.iter().any(|&j| {
+                    let other = &trace.locals[j];
+                    other.thread == e.thread && other.order > e.order
+                })
+            })
+        });
+        // Of two owners of one block, the first probed was moved from, into
+        // the next owner probed.
+        for a in 0..slots.len() {
+            let SlotState::PointsTo { block, offset: 0 } = slots[a].state else {
+                continue;
+            };
+            if !is_owner(slots[a].local) {
+                continue;
+            }
+            let later = slots[a + 1..]
+                .iter()
+                .find(|b| is_owner(b.local) && b.state == SlotState::PointsTo { block, offset: 0 });
+            if let Some(b) = later {
+                slots[a].state = SlotState::MovedTo { name: b.local.name };
+            }
+        }
+
+        // Frames: slots grouped by thread and function, highest address first.
+        let mut frames: Vec<Frame<'t>> = vec![];
+        for slot in slots {
+            let key = (slot.local.thread, slot.local.frame);
+            match frames.iter_mut().find(|f| (f.thread, f.name) == key) {
+                Some(frame) => frame.slots.push(slot),
+                None => frames.push(Frame {
+                    thread: key.0,
+                    name: key.1,
+                    slots: vec![slot],
+                }),
+            }
+        }
+        for frame in &mut frames {
+            frame
+                .slots
+                .sort_by_key(|s| std::cmp::Reverse(s.local.address));
+        }
+        let top = |f: &Frame| f.slots.iter().map(|s| s.local.address).max();
+        frames.sort_by_key(|f| std::cmp::Reverse(top(f)));
+
+        // Blocks, with what a probe at this very moment read of them.
+        let pointed: Vec<(usize, &Slot)> = frames
+            .iter()
+            .flat_map(|f| &f.slots)
+            .filter_map(|s| match s.state {
+                SlotState::PointsTo { block, .. } | SlotState::Gone { block, .. } => {
+                    Some((block, s))
+                }
+                _ => None,
+            })
+            .collect();
+        let live_at_end = moment == Moment::End;
+        let mut blocks: Vec<Block> = vec![];
+        for (index, last_event) in last.iter().enumerate() {
+            let Some(last_event) = *last_event else {
+                continue;
+            };
+            let id = index + 1;
+            // Address and size from the last event that set them.
+            let setter = (0..=last_event)
+                .rev()
+                .find(|&i| ids[i] == Some(id) && events[i].kind != Kind::Dealloc)
+                .unwrap_or(last_event);
+            let event = &events[setter];
+            let freed = freed_at(id);
+            let contents = pointed
+                .iter()
+                .rev()
+                .filter(|(b, s)| *b == id && s.local.after_event == after_event)
+                .find(|(_, s)| !matches!(s.state, SlotState::Gone { .. }))
+                .and_then(|(_, s)| {
+                    let target = s.local.points_to?;
+                    Some(Contents {
+                        len: target.len,
+                        capacity: target.capacity,
+                        preview: s.local.preview,
+                    })
+                });
+            let kept = trace
+                .kept
+                .iter()
+                .find(|k| freed.is_none() && live_at_end && k.address == event.address)
+                .map(|k| k.name);
+            blocks.push(Block {
+                id,
+                last_event,
+                address: event.address,
+                size: event.size,
+                usable: event.usable,
+                region: event.region,
+                freed_at: freed,
+                contents,
+                current: matches!(moment, Moment::Event { .. }) && last_event + 1 == after_event,
+                kept,
+                leaked: live_at_end && freed.is_none() && kept.is_none(),
+            });
+        }
+        // Keep the picture small: blocks a slot points to and the current
+        // one always; then live blocks, oldest first; then freed ones, newest first.
+        let total = blocks.len();
+        let rank = |b: &Block| {
+            if b.current || pointed.iter().any(|(id, _)| *id == b.id) {
+                (0, b.id)
+            } else if b.freed_at.is_none() {
+                (1, b.id)
+            } else {
+                (2, usize::MAX - b.id)
+            }
+        };
+        blocks.sort_by_key(rank);
+        let must = blocks.iter().take_while(|b| rank(b).0 == 0).count();
+        blocks.truncate(MAX_BLOCKS.max(must));
+        blocks.sort_by_key(|b| b.id);
+        Snapshot {
+            moment,
+            after_event,
+            frames,
+            hidden: total - blocks.len(),
+            blocks,
+        }
+    }
+
+    /// The shown block numbered `id`.
+    pub fn block(&self, id: usize) -> Option<&Block> {
+        self.blocks.iter().find(|b| b.id == id)
+    }
+}
