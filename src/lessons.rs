@@ -334,7 +334,14 @@ pub fn parse(id: &str, origin: &str, text: &str) -> Result<Lesson, LessonError> 
     let (meta, body, body_line) = front_matter(text).map_err(|(line, m)| error(line, m))?;
     for scenario in &meta.scenarios {
         if scenarios::find(scenario).is_none() {
-            return Err(error(2, unknown_scenario(scenario)));
+            // The front matter line that names it (the file's first lines).
+            let quoted = format!("\"{scenario}\"");
+            let line = text
+                .lines()
+                .take(body_line)
+                .position(|l| l.contains(&quoted))
+                .map_or(2, |i| i + 1);
+            return Err(error(line, unknown_scenario(scenario)));
         }
     }
     let line_of = |offset: usize| body_line + body[..offset.min(body.len())].matches('\n').count();
@@ -354,7 +361,7 @@ fn unknown_scenario(id: &str) -> String {
         Some(near) => format!(" (did you mean '{near}'?)"),
         None => String::new(),
     };
-    format!("no scenario named '{id}'{hint}")
+    format!("no scenario named '{}'{hint}", id.escape_debug())
 }
 
 /// Splits off and parses the `+++` front matter; returns it, the body and the

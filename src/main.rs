@@ -38,11 +38,9 @@ impl From<io::Error> for Error {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
+        Err(e) => return usage_error(&e),
     };
+    quiet_scenario_panics();
     let settings = settings(&cli);
     match run(&cli, settings) {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,6 +58,52 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Help and version go to stdout; errors are one line on stderr (clap's first
+/// line, and its suggestion if it has one), exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        return match e.print() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                let _ = writeln!(io::stderr(), "error: could not write the output: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // clap's message is its first paragraph ("…were not provided:" is
+    // followed by the names, one per line); usage and tips come after.
+    let rendered = e.render().to_string();
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let first = paragraph.join(" ");
+    let mut message = first.strip_prefix("error: ").unwrap_or(&first).to_string();
+    if e.kind() == ErrorKind::InvalidUtf8 {
+        message = "an argument is not valid UTF-8: memlab's names and values are text".into();
+    }
+    if let Some(ContextValue::String(s)) = e.get(ContextKind::SuggestedArg) {
+        message.push_str(&format!(" (did you mean '{s}'?)"));
+    }
+    let code = u8::try_from(e.exit_code()).unwrap_or(2);
+    let _ = writeln!(io::stderr(), "error: {message}. See 'memlab --help'.");
+    ExitCode::from(code)
+}
+
+/// A scenario's panic is caught by the recorder and reported by `run` in one
+/// line, so the default hook's message and backtrace note stay out of it.
+/// Any other panic (a bug in memlab) is printed as usual.
+fn quiet_scenario_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !memlab::recorder::is_recording() {
+            default(info);
+        }
+    }));
 }
 
 /// Decides colour and width once; nothing else asks about the terminal.
@@ -119,36 +163,17 @@ fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
             };
             let trace = Trace::run(scenario, Options::default());
             if *step {
-                return step_through(&trace, settings);
+                step_through(&trace, settings)?;
+            } else {
+                show_trace(&trace, *format, *view, settings)?;
             }
-            match (format, view) {
-                (Format::Json, _) => {
-                    let json = render::json::trace(&trace);
-                    // Data, not a picture: UTF-8 whatever the locale.
-                    let raw = Settings {
-                        ascii: false,
-                        ..settings
-                    };
-                    print(&format!("{json:#}\n"), raw)
-                }
-                (Format::Table, View::Table) => {
-                    print(&render::table::trace(&trace, settings), settings)
-                }
-                (Format::Table, View::Diagram) => {
-                    print(&render::diagram::view(&trace, settings), settings)
-                }
-                (Format::Table, View::Chart) => {
-                    print(&render::chart::view(&trace, settings), settings)
-                }
-                (Format::Table, View::All) => print(
-                    &format!(
-                        "{}\n{}\n{}",
-                        render::table::trace(&trace, settings),
-                        render::diagram::view(&trace, settings),
-                        render::chart::view(&trace, settings)
-                    ),
-                    settings,
-                ),
+            match &trace.panic {
+                Some(message) => Err(Error::Failure(format!(
+                    "the scenario '{}' panicked: {}",
+                    scenario.id,
+                    message.escape_debug()
+                ))),
+                None => Ok(()),
             }
         }
         Some(Command::Lesson {
@@ -169,6 +194,33 @@ fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
                 .map_err(|e| Error::Failure(e.to_string()))?;
             present(&pieces, *step, settings)
         }
+    }
+}
+
+/// `memlab trace` without `--step`: the views asked for, or JSON.
+fn show_trace(trace: &Trace, format: Format, view: View, settings: Settings) -> Result<(), Error> {
+    match (format, view) {
+        (Format::Json, _) => {
+            let json = render::json::trace(trace);
+            // Data, not a picture: UTF-8 whatever the locale.
+            let raw = Settings {
+                ascii: false,
+                ..settings
+            };
+            print(&format!("{json:#}\n"), raw)
+        }
+        (Format::Table, View::Table) => print(&render::table::trace(trace, settings), settings),
+        (Format::Table, View::Diagram) => print(&render::diagram::view(trace, settings), settings),
+        (Format::Table, View::Chart) => print(&render::chart::view(trace, settings), settings),
+        (Format::Table, View::All) => print(
+            &format!(
+                "{}\n{}\n{}",
+                render::table::trace(trace, settings),
+                render::diagram::view(trace, settings),
+                render::chart::view(trace, settings)
+            ),
+            settings,
+        ),
     }
 }
 
@@ -326,6 +378,9 @@ fn suggest(id: &str, suggestions: &[&str], kind: &str) -> String {
         [one] => format!(" Did you mean '{one}'?"),
         many => format!(" Did you mean one of: {}?", many.join(", ")),
     };
+    // Escaped, so that a newline or a control character in it stays visible
+    // and the message stays on one line.
+    let id = id.escape_debug();
     format!("no {kind} named '{id}'.{hint} Run 'memlab list' to see them all.")
 }
 

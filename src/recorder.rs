@@ -427,6 +427,13 @@ pub fn order_globally(on: bool) {
     });
 }
 
+/// Whether this thread is inside [`record`] (also while paused).
+pub fn is_recording() -> bool {
+    STATE
+        .try_with(|state| !state.buffers.get().is_null())
+        .unwrap_or(false)
+}
+
 /// Where a probe taken now falls among the events: `(key, n)` means after
 /// every event with a smaller key and after this thread's first `n` events.
 pub fn probe_mark() -> (u64, usize) {

@@ -388,10 +388,6 @@ fn rejected_flags_and_values_are_usage_errors_starting_with_error() {
 }
 
 #[test]
-#[ignore = "BUG: clap's usage errors are 3 to 7 lines (a blank line, 'Usage: …', \
-            \"For more information, try '--help'.\"), and a non-UTF-8 argument is \
-            'invalid UTF-8 was detected in one or more arguments' plus usage; \
-            README: 'Errors are one line on stderr'"]
 fn rejected_flags_and_values_are_one_line_errors() {
     // Observed (`memlab --width 5 trace box`, exit 2):
     //   error: invalid value '5' for '--width <N>': 5 is not in 40..=400
@@ -435,8 +431,6 @@ fn unknown_ids_that_look_like_other_things_are_usage_errors() {
 }
 
 #[test]
-#[ignore = "BUG: an unknown id is echoed raw into the error, so a newline in it \
-            makes the error two lines, and a carriage return garbles it on a terminal"]
 fn unknown_ids_with_control_characters_stay_one_line() {
     // Observed (`memlab trace $'a\nb'`, exit 2):
     //   error: no scenario named 'a
@@ -534,10 +528,6 @@ fn a_full_disk_is_a_one_line_failure() {
 }
 
 #[test]
-#[ignore = "BUG (minor): `memlab --help > /dev/full` (and `--version`, `trace --help`) \
-            exits 0 and says nothing, the output lost: main ignores clap's print \
-            error (`let _ = e.print()`), while `memlab trace box > /dev/full` \
-            exits 1 with an error"]
 fn help_to_a_full_disk_is_a_failure() {
     // Observed: `memlab --help > /dev/full; echo $?` prints 0; the help is lost.
     for args in [&["--help"][..], &["--version"], &["trace", "--help"]] {
@@ -752,9 +742,6 @@ fn lessons_that_cannot_load_are_one_line_failures_naming_the_file() {
 }
 
 #[test]
-#[ignore = "BUG (minor): a missing scenario in the front matter's `scenarios` list \
-            is reported at line 2 (the front matter's first line, hard-coded in \
-            lessons::parse), not at the `scenarios = …` line"]
 fn a_missing_front_matter_scenario_is_reported_at_its_line() {
     // Observed: `error: …/front-matter-line.md:2: no scenario named 'nope'`,
     // where `scenarios = ["box", "nope"]` is line 4. (TOML errors in the same
@@ -816,8 +803,6 @@ fn step_mode_with_stdin_at_its_end_or_unreadable_goes_on_without_waiting() {
 // ---------------------------------------------------------------------------
 
 #[test]
-#[ignore = "needs the hidden scenario `panics` and main reporting Trace::panic \
-            (today `memlab trace panics` is an unknown scenario, exit 2)"]
 fn a_panicking_scenario_is_one_error_line_and_exit_1() {
     let args = [os("trace"), os("panics")];
     let out = run(&args);
@@ -1002,8 +987,6 @@ fn ctrl_c_during_lesson_step_ends_memlab_and_leaves_the_terminal_as_it_was() {
 }
 
 #[test]
-#[ignore = "needs `memlab trace <scenario> --step` (being built on main; today \
-            clap rejects --step after trace with exit 2)"]
 fn ctrl_c_during_trace_step_ends_memlab_and_leaves_the_terminal_as_it_was() {
     for input in [Input::Pipe, Input::Terminal] {
         interrupt_at_a_pause(&["trace", "vec-growth", "--step"], input);

@@ -18,6 +18,7 @@ mod hashmap;
 mod leaks;
 mod locals;
 mod over_aligned;
+mod panics;
 mod raw_alloc;
 mod rc_arc;
 mod rc_cycle;
@@ -194,9 +195,17 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
 ];
 
+/// Scenarios for memlab's own tests: found by id, never listed or suggested.
+pub const HIDDEN: &[Scenario] = &[scenario!(
+    panics,
+    "panics",
+    "A scenario that panics",
+    "Indexes past the end of a Vec: memlab reports the panic and exits 1"
+)];
+
 /// The scenario named `id`.
 pub fn find(id: &str) -> Option<&'static Scenario> {
-    SCENARIOS.iter().find(|s| s.id == id)
+    SCENARIOS.iter().chain(HIDDEN).find(|s| s.id == id)
 }
 
 /// Up to three scenario ids closest to `id` in spelling, closest first.
@@ -211,9 +220,10 @@ mod tests {
     #[test]
     fn ids_are_unique_and_source_matches_the_file_on_disk() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for (i, scenario) in SCENARIOS.iter().enumerate() {
+        let all: Vec<&Scenario> = SCENARIOS.iter().chain(HIDDEN).collect();
+        for (i, scenario) in all.iter().enumerate() {
             assert!(
-                SCENARIOS[..i].iter().all(|s| s.id != scenario.id),
+                all[..i].iter().all(|s| s.id != scenario.id),
                 "duplicate id {}",
                 scenario.id
             );
