@@ -71,6 +71,18 @@ pub enum Command {
         /// from standard input).
         #[arg(long, conflicts_with_all = ["format", "view"])]
         step: bool,
+        /// The size of a sized scenario, e.g. the number of boxes of
+        /// many-boxes (see `memlab list`).
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        n: Option<u64>,
+        /// Events the recorder keeps per thread; more are counted as lost.
+        #[arg(long, value_name = "EVENTS", default_value_t = memlab::recorder::DEFAULT_CAPACITY as u64,
+              value_parser = clap::value_parser!(u64).range(1..=(1 << 26)))]
+        capacity: u64,
+        /// Show every event of a long trace, not only the first and last rows.
+        #[arg(long)]
+        all: bool,
     },
 }
 

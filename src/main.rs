@@ -157,15 +157,35 @@ fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
             format,
             view,
             step,
+            n,
+            capacity,
+            all,
         }) => {
             let Some(scenario) = scenarios::find(scenario) else {
                 return Err(Error::Usage(unknown_scenario(scenario)));
             };
-            let trace = Trace::run(scenario, Options::default());
+            if n.is_some() && scenario.default_n.is_none() {
+                let sized: Vec<&str> = SCENARIOS
+                    .iter()
+                    .filter(|s| s.default_n.is_some())
+                    .map(|s| s.id)
+                    .collect();
+                return Err(Error::Usage(format!(
+                    "'{}' takes no --n; the sized scenarios are: {}",
+                    scenario.id,
+                    sized.join(", ")
+                )));
+            }
+            let options = Options {
+                capacity: usize::try_from(*capacity).unwrap_or(usize::MAX),
+                ..Options::default()
+            };
+            let n = n.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+            let trace = Trace::run_sized(scenario, options, n);
             if *step {
                 step_through(&trace, settings)?;
             } else {
-                show_trace(&trace, *format, *view, settings)?;
+                show_trace(&trace, *format, *view, *all, settings)?;
             }
             match &trace.panic {
                 Some(message) => Err(Error::Failure(format!(
@@ -198,7 +218,13 @@ fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
 }
 
 /// `memlab trace` without `--step`: the views asked for, or JSON.
-fn show_trace(trace: &Trace, format: Format, view: View, settings: Settings) -> Result<(), Error> {
+fn show_trace(
+    trace: &Trace,
+    format: Format,
+    view: View,
+    all: bool,
+    settings: Settings,
+) -> Result<(), Error> {
     match (format, view) {
         (Format::Json, _) => {
             let json = render::json::trace(trace);
@@ -209,13 +235,15 @@ fn show_trace(trace: &Trace, format: Format, view: View, settings: Settings) -> 
             };
             print(&format!("{json:#}\n"), raw)
         }
-        (Format::Table, View::Table) => print(&render::table::trace(trace, settings), settings),
+        (Format::Table, View::Table) => {
+            print(&render::table::trace(trace, settings, all), settings)
+        }
         (Format::Table, View::Diagram) => print(&render::diagram::view(trace, settings), settings),
         (Format::Table, View::Chart) => print(&render::chart::view(trace, settings), settings),
         (Format::Table, View::All) => print(
             &format!(
                 "{}\n{}\n{}",
-                render::table::trace(trace, settings),
+                render::table::trace(trace, settings, all),
                 render::diagram::view(trace, settings),
                 render::chart::view(trace, settings)
             ),

@@ -59,6 +59,8 @@ pub struct Scene {
     running: usize,
     /// Locals and scope ends noted so far: the next one's `order`.
     probes: usize,
+    /// The size a sized scenario runs at (`memlab trace many-boxes --n 1000`).
+    n: usize,
     scope_ends: Vec<ScopeEnd>,
 }
 
@@ -375,7 +377,18 @@ impl Scene {
             running: 0,
             probes: 0,
             scope_ends: Vec::with_capacity(MAX_PROBES),
+            n: 0,
         }
+    }
+
+    /// The size a sized scenario was asked to run at (see `Scenario::default_n`).
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Sets the size `n` returns.
+    pub fn set_n(&mut self, n: usize) {
+        self.n = n;
     }
 
     /// Starts a thread named `name` that runs `f` under its own recording, with

@@ -54,6 +54,8 @@ pub struct Trace {
     pub scope_ends: Vec<ScopeEnd>,
     /// Events that did not fit in the recorder's buffer.
     pub lost_events: u64,
+    /// Events the recorder's buffer held, per thread.
+    pub capacity: usize,
     /// The scenario's panic message, if it panicked.
     pub panic: Option<String>,
 }
@@ -174,12 +176,19 @@ impl Trace {
     /// Runs `scenario` under the recorder and resolves each event's source
     /// line. Threads the scenario starts with `Scene::spawn` are merged in.
     pub fn run(scenario: &'static Scenario, options: Options) -> Trace {
+        Trace::run_sized(scenario, options, None)
+    }
+
+    /// Like [`Trace::run`], with a sized scenario's size (its default when
+    /// `None`; ignored by scenarios that take none).
+    pub fn run_sized(scenario: &'static Scenario, options: Options, n: Option<usize>) -> Trace {
         let thread = if crate::region::is_main_thread() {
             "main"
         } else {
             "scenario"
         };
         let mut scene = Scene::new(thread, options);
+        scene.set_n(n.or(scenario.default_n).unwrap_or(0));
         let recording = recorder::record(options, || (scenario.run)(&mut scene));
 
         // Every thread's recording and probes, the scenario's own first.
@@ -275,6 +284,7 @@ impl Trace {
             kept: parts.iter().flat_map(|(_, s)| s.kept().to_vec()).collect(),
             scope_ends,
             lost_events: parts.iter().map(|(r, _)| r.lost()).sum(),
+            capacity: options.capacity,
             panic: (!panics.is_empty()).then(|| panics.join("; ")),
         }
     }

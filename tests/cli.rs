@@ -289,3 +289,38 @@ fn a_fresh_process_puts_a_1_mib_block_in_its_own_mapping() {
         "64 KiB stays below the threshold"
     );
 }
+
+#[test]
+fn a_long_trace_shows_its_ends_and_all_on_request() {
+    let out = memlab(&["trace", "many-boxes", "--n", "100", "--color", "never"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("160 events not shown (#21 to #180): --all shows every one."));
+    let rows = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains(" alloc ") || l.contains(" dealloc "))
+            .count()
+    };
+    assert_eq!(rows(&text), 40, "{text}");
+    let out = memlab(&["trace", "many-boxes", "--n", "100", "--all"]);
+    assert_eq!(rows(&String::from_utf8(out.stdout).unwrap()), 200);
+    // Only sized scenarios take --n.
+    let out = memlab(&["trace", "box", "--n", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: 'box' takes no --n; the sized scenarios are: many-boxes\n"
+    );
+}
+
+#[test]
+fn lost_events_are_counted_and_the_note_says_how_to_keep_them() {
+    let out = memlab(&["trace", "many-boxes", "--n", "100", "--capacity", "50"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("│ lost events     ┆       150 │"), "{text}");
+    let text = text.replace('\n', " ");
+    assert!(text.contains("150 events did not fit"), "{text}");
+    assert!(text.contains("--capacity 200"), "{text}");
+}

@@ -78,7 +78,10 @@ pub fn diagrams(trace: &Trace, names: &Names, settings: Settings) -> String {
 pub fn at(trace: &Trace, names: &Names, moment: Moment, settings: Settings) -> Vec<String> {
     let ids = snapshot::block_ids(&trace.events);
     let snapshot = Snapshot::at(trace, &ids, moment);
-    let mut lines = vec![heading(trace, &snapshot, settings)];
+    let mut lines: Vec<String> = heading(trace, &snapshot, settings)
+        .lines()
+        .map(str::to_string)
+        .collect();
     lines.extend(draw(trace, names, &snapshot, settings));
     lines
 }
@@ -94,8 +97,12 @@ pub fn heading(trace: &Trace, snapshot: &Snapshot, settings: Settings) -> String
         Moment::Event { .. } => format!("Memory {events}"),
         Moment::End => format!("At the end, {events}: the scenario has returned"),
     };
+    let text = super::fill(&text, usize::from(settings.width));
     if settings.color {
-        text.bold().to_string()
+        text.lines()
+            .map(|l| l.bold().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     } else {
         text
     }

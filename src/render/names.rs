@@ -169,6 +169,7 @@ mod tests {
             kept: vec![],
             scope_ends: vec![],
             lost_events: 0,
+            capacity: 0,
             panic: None,
         };
         let names = Names::new(&trace);

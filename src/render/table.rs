@@ -15,8 +15,12 @@ use crate::region::Region;
 use crate::scene::{Local, Target};
 use crate::trace::{Event, LiveBlock, Trace};
 
-/// The whole `memlab trace` text output.
-pub fn trace(trace: &Trace, settings: Settings) -> String {
+/// Rows the events table shows at each end of a long trace, unless asked for all.
+pub const EDGE_ROWS: usize = 20;
+
+/// The whole `memlab trace` text output. A trace of more than
+/// 2 × [`EDGE_ROWS`] events shows its first and last rows unless `all`.
+pub fn trace(trace: &Trace, settings: Settings, all: bool) -> String {
     let scenario = trace.scenario;
     let names = Names::new(trace);
     let mut out = String::new();
@@ -34,7 +38,18 @@ pub fn trace(trace: &Trace, settings: Settings) -> String {
     if trace.events.is_empty() {
         let _ = writeln!(out, "No heap events: nothing was allocated or freed.");
     } else {
-        let _ = writeln!(out, "{}", events(trace, &names, settings));
+        let shown = (!all).then_some(EDGE_ROWS);
+        let _ = writeln!(out, "{}", events_table(trace, &names, settings, shown));
+        let count = trace.events.len();
+        if !all && count > 2 * EDGE_ROWS + 1 {
+            let gap = format!(
+                "{} events not shown (#{} to #{}): --all shows every one.",
+                count - 2 * EDGE_ROWS,
+                EDGE_ROWS + 1,
+                count - EDGE_ROWS
+            );
+            let _ = writeln!(out, "{}", wrap(&gap, settings).dimmed());
+        }
     }
 
     if !trace.locals.is_empty() {
@@ -111,8 +126,14 @@ fn keep_whole(table: &mut Table, columns: &[usize]) {
     }
 }
 
-/// The heap events table.
+/// The heap events table, every row.
 pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
+    events_table(trace, names, settings, None)
+}
+
+/// The heap events table; with `edge`, a long trace shows only its first and
+/// last `edge` rows, and a row between says how many are left out.
+fn events_table(trace: &Trace, names: &Names, settings: Settings, edge: Option<usize>) -> Table {
     let narrow = settings.width < NARROW_WIDTH;
     let with_code = settings.width >= CODE_COLUMN_WIDTH;
     let with_realloc = !narrow && trace.events.iter().any(|e| e.old.is_some());
@@ -131,7 +152,18 @@ pub fn events(trace: &Trace, names: &Names, settings: Settings) -> Table {
         header.push("code");
     }
     let mut table = new_table(settings, &header);
+    let count = trace.events.len();
+    let skipped = match edge {
+        Some(edge) if count > 2 * edge + 1 => edge..count - edge,
+        _ => 0..0,
+    };
     for (i, event) in trace.events.iter().enumerate() {
+        if skipped.contains(&i) {
+            if i == skipped.start {
+                table.add_row(vec![Cell::new("⋮"); header.len()]);
+            }
+            continue;
+        }
         let mut row = vec![Cell::new(event.seq)];
         if with_thread {
             row.push(Cell::new(event.thread).fg(Color::Magenta));
@@ -522,9 +554,12 @@ fn notes(trace: &Trace) -> Vec<String> {
         ));
     }
     if trace.lost_events > 0 {
+        let needed = trace.events.len() as u64 + trace.lost_events;
         notes.push(format!(
-            "{} events did not fit in the recorder's buffer and are not shown",
-            trace.lost_events
+            "{} events did not fit in the recorder's buffer of {} events per thread, so \
+             they are missing from the tables and the summary; run again with \
+             --capacity {needed} (or more) to keep them all",
+            trace.lost_events, trace.capacity
         ));
     }
     let unattributed = trace.unattributed();

@@ -17,6 +17,7 @@ mod drop_order;
 mod hashmap;
 mod leaks;
 mod locals;
+mod many_boxes;
 mod over_aligned;
 mod panics;
 mod raw_alloc;
@@ -43,6 +44,9 @@ pub struct Scenario {
     /// The scenario's source text.
     pub source: &'static str,
     pub run: fn(&mut Scene),
+    /// For a sized scenario, the size it runs at unless `--n` says otherwise
+    /// (see `Scene::n`); `None` for the others.
+    pub default_n: Option<usize>,
 }
 
 impl Scenario {
@@ -67,6 +71,13 @@ macro_rules! scenario {
             file: concat!("src/scenarios/", stringify!($module), ".rs"),
             source: include_str!(concat!(stringify!($module), ".rs")),
             run: $module::run,
+            default_n: None,
+        }
+    };
+    ($module:ident, $id:literal, $title:literal, $summary:literal, n = $n:literal) => {
+        Scenario {
+            default_n: Some($n),
+            ..scenario!($module, $id, $title, $summary)
         }
     };
 }
@@ -192,6 +203,13 @@ pub const SCENARIOS: &[Scenario] = &[
         "over-aligned",
         "Over-aligned values on the heap",
         "A 64-byte-aligned type in a Box and a growing Vec: align 64 on every request, growth by copying"
+    ),
+    scenario!(
+        many_boxes,
+        "many-boxes",
+        "Many boxes, one after another",
+        "n boxes allocated and freed in a loop (--n, default 1000): 2 × n events, to see how memlab scales",
+        n = 1000
     ),
 ];
 
