@@ -566,60 +566,118 @@ impl Drop for Active {
 // `System` upholds the `GlobalAlloc` contract; recording only reads the
 // arguments and results and writes to this thread's pre-allocated buffer.
 unsafe impl GlobalAlloc for Recorder {
+    // When no thread records (one relaxed load), each method is a jump to
+    // `System`; otherwise it takes the recording path below.
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's `layout` contract is passed on unchanged.
-        let block = unsafe { System.alloc(layout) };
-        if !block.is_null() && RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
-            record_event(Kind::Alloc, block, layout, 0, 0);
+        unsafe {
+            if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
+                System.alloc(layout)
+            } else {
+                alloc_recorded(Kind::Alloc, layout)
+            }
         }
-        block
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        let block = unsafe { System.alloc_zeroed(layout) };
-        if !block.is_null() && RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
-            record_event(Kind::AllocZeroed, block, layout, 0, 0);
+        unsafe {
+            if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
+                System.alloc_zeroed(layout)
+            } else {
+                alloc_recorded(Kind::AllocZeroed, layout)
+            }
         }
-        block
     }
 
     #[inline]
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-        // Recorded before the free, so the block cannot be handed out again first.
-        if RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
-            record_event(Kind::Dealloc, block, layout, 0, 0);
+        // SAFETY: as for `alloc`.
+        unsafe {
+            if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
+                System.dealloc(block, layout)
+            } else {
+                dealloc_recorded(block, layout)
+            }
         }
-        // SAFETY: the caller guarantees `block` was allocated here with `layout`.
-        unsafe { System.dealloc(block, layout) }
     }
 
     #[inline]
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's contract for `block`, `layout` and `new_size` is
-        // passed on unchanged; `System.realloc` grows in place when it can.
-        let new_block = unsafe { System.realloc(block, layout, new_size) };
-        if !new_block.is_null() && RECORDING_THREADS.load(Ordering::Relaxed) != 0 {
-            // `new_size` with `layout.align()` is valid: the caller guarantees it.
-            let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap_or(layout);
-            record_event(
-                Kind::Realloc,
-                new_block,
-                new_layout,
-                block as usize,
-                layout.size(),
-            );
+        // SAFETY: as for `alloc`.
+        unsafe {
+            if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
+                System.realloc(block, layout, new_size)
+            } else {
+                realloc_recorded(block, layout, new_size)
+            }
         }
-        new_block
     }
+}
+
+/// `alloc` or `alloc_zeroed` while some thread records: `System` first, then
+/// the event. Out of line, like the other two, so that the methods above stay
+/// a test and a jump.
+///
+/// # Safety
+/// As for `GlobalAlloc::alloc`.
+#[inline(never)]
+unsafe fn alloc_recorded(kind: Kind, layout: Layout) -> *mut u8 {
+    // SAFETY: the caller's `layout` contract is passed on unchanged.
+    let block = unsafe {
+        match kind {
+            Kind::AllocZeroed => System.alloc_zeroed(layout),
+            _ => System.alloc(layout),
+        }
+    };
+    if !block.is_null() {
+        record_event(kind, block, layout, 0, 0);
+    }
+    block
+}
+
+/// `dealloc` while some thread records: the event first, so the block cannot
+/// be handed out again before its free is recorded, then `System`.
+///
+/// # Safety
+/// As for `GlobalAlloc::dealloc`.
+#[inline(never)]
+unsafe fn dealloc_recorded(block: *mut u8, layout: Layout) {
+    record_event(Kind::Dealloc, block, layout, 0, 0);
+    // SAFETY: the caller guarantees `block` was allocated here with `layout`.
+    unsafe { System.dealloc(block, layout) }
+}
+
+/// `realloc` while some thread records: `System.realloc` (which grows in
+/// place when it can), then the event with the old and the new block.
+///
+/// # Safety
+/// As for `GlobalAlloc::realloc`.
+#[inline(never)]
+unsafe fn realloc_recorded(block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+    // SAFETY: the caller's contract for `block`, `layout` and `new_size` is
+    // passed on unchanged.
+    let new_block = unsafe { System.realloc(block, layout, new_size) };
+    if !new_block.is_null() {
+        // `new_size` with `layout.align()` is valid: the caller guarantees it.
+        let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap_or(layout);
+        record_event(
+            Kind::Realloc,
+            new_block,
+            new_layout,
+            block as usize,
+            layout.size(),
+        );
+    }
+    new_block
 }
 // lesson: end
 
 // lesson: record-event
 /// Appends one event to this thread's recording, if it is recording and not
-/// re-entered. Kept out of line so the forwarding fast path stays small.
+/// re-entered. Called only while some thread records.
 #[inline(never)]
 fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, old_size: usize) {
     let _ = STATE.try_with(|state| {
