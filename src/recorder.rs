@@ -728,7 +728,7 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
 /// cache line stalls the event that first touches it (BENCHMARKS.md: 18 → 15
 /// ns per event at a million pairs). A hint: it changes no memory.
 #[inline(always)]
-fn prefetch_ahead(events: &Vec<RawEvent>) {
+fn prefetch_ahead(events: &[RawEvent]) {
     #[cfg(target_arch = "x86_64")]
     {
         // 1 KiB: about 20 events ahead.

@@ -142,7 +142,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     for workload in workloads {
         results.push(rounds(&dir, &VARIANTS, workload, 1, settings.runs)?);
     }
-    print_variants(&workloads, &results, settings.runs)?;
+    let medians = print_variants(&workloads, &results, settings.runs)?;
 
     println!("\n## Scale: recording cost by trace length\n");
     let scale_variants = [&SYSTEM, &OFF, &LINES];
@@ -160,7 +160,10 @@ fn run(settings: &Settings) -> Result<(), String> {
     print_scale(&scale, settings.runs)?;
 
     println!("\n## Start-up\n");
-    startup(&dir, settings)?;
+    let startup_ms = startup(&dir, settings)?;
+
+    println!("\n## Targets\n");
+    print_targets(&workloads, &medians, startup_ms);
 
     println!("\n## Machine\n");
     machine(&load_before);
@@ -248,7 +251,7 @@ fn median(values: &[u128]) -> f64 {
     sorted.sort_unstable();
     match sorted.len() {
         0 => f64::NAN,
-        n if n % 2 == 1 => sorted[n / 2] as f64,
+        n if !n.is_multiple_of(2) => sorted[n / 2] as f64,
         n => (sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0,
     }
 }
@@ -270,11 +273,13 @@ fn per_event(nanos: &[u128], events: u64) -> (f64, f64, f64) {
     (median(nanos) / n, min / n, max / n)
 }
 
+/// Prints the variants table; returns the median ns per event of each
+/// variant (inner) on each workload (outer).
 fn print_variants(
     workloads: &[Workload],
     results: &[Vec<Samples>],
     runs: usize,
-) -> Result<(), String> {
+) -> Result<Vec<Vec<f64>>, String> {
     let counts: Vec<u64> = results
         .iter()
         .map(|r| events(r))
@@ -311,7 +316,87 @@ fn print_variants(
         row += &format!(" {:.1} |", per_event(&results[0][v].first, counts[0]).0);
         println!("{row}");
     }
-    Ok(())
+    Ok(results
+        .iter()
+        .zip(&counts)
+        .map(|(samples, &n)| samples.iter().map(|s| per_event(&s.timed, n).0).collect())
+        .collect())
+}
+
+/// Where `variant` is in [`VARIANTS`].
+fn index(variant: &Variant) -> usize {
+    VARIANTS
+        .iter()
+        .position(|v| v.label == variant.label)
+        .expect("every variant is listed")
+}
+
+/// One target: a figure per workload and the bound it must keep.
+struct Target {
+    name: &'static str,
+    values: Vec<f64>,
+    unit: &'static str,
+    /// `Ok(max)`: at most `max`; `Err(min)`: at least `min`.
+    bound: Result<f64, f64>,
+}
+
+/// The targets, judged on both workloads.
+fn print_targets(workloads: &[Workload], medians: &[Vec<f64>], startup_ms: Option<f64>) {
+    let of =
+        |variant: &Variant| -> Vec<f64> { medians.iter().map(|m| m[index(variant)]).collect() };
+    let ratio =
+        |a: Vec<f64>, b: Vec<f64>| -> Vec<f64> { a.iter().zip(&b).map(|(a, b)| a / b).collect() };
+    let targets = [
+        Target {
+            name: "idle ≤ 1.10× `System`",
+            values: ratio(of(&IDLE), of(&SYSTEM)),
+            unit: "×",
+            bound: Ok(1.10),
+        },
+        Target {
+            name: "recording without lines ≤ 3× `System`",
+            values: ratio(of(&OFF), of(&SYSTEM)),
+            unit: "×",
+            bound: Ok(3.0),
+        },
+        Target {
+            name: "recording with lines ≤ 100 ns per event",
+            values: of(&LINES),
+            unit: " ns",
+            bound: Ok(100.0),
+        },
+        Target {
+            name: "recording with lines ≥ 10× faster than dhat",
+            values: ratio(of(&DHAT), of(&LINES)),
+            unit: "×",
+            bound: Err(10.0),
+        },
+    ];
+    println!(
+        "| target | {} | {} | met |",
+        workloads[0].arg(),
+        workloads[1].arg()
+    );
+    println!("|---|--:|--:|---|");
+    for target in targets {
+        let met = target.values.iter().all(|&v| match target.bound {
+            Ok(max) => v <= max,
+            Err(min) => v >= min,
+        });
+        let verdict = if met { "yes" } else { "**no**" };
+        let (unit, a, b) = (target.unit, target.values[0], target.values[1]);
+        println!(
+            "| {} | {a:.2}{unit} | {b:.2}{unit} | {verdict} |",
+            target.name
+        );
+    }
+    match startup_ms {
+        Some(ms) => {
+            let verdict = if ms < 50.0 { "yes" } else { "**no**" };
+            println!("| start-up < 50 ms (median) | {ms:.1} ms | | {verdict} |");
+        }
+        None => println!("| start-up < 50 ms (median) | not measured | | |"),
+    }
 }
 
 fn print_scale(scale: &[Vec<Samples>], runs: usize) -> Result<(), String> {
@@ -344,8 +429,9 @@ fn print_scale(scale: &[Vec<Samples>], runs: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Wall time of `memlab lesson vec-growth --width 100 > /dev/null`.
-fn startup(dir: &Path, settings: &Settings) -> Result<(), String> {
+/// Wall time of `memlab lesson vec-growth --width 100 > /dev/null`: prints
+/// it and returns the median in ms, if the binary is there.
+fn startup(dir: &Path, settings: &Settings) -> Result<Option<f64>, String> {
     let memlab = settings
         .memlab
         .clone()
@@ -355,7 +441,7 @@ fn startup(dir: &Path, settings: &Settings) -> Result<(), String> {
             "not measured: {} is missing (build it with `cargo build --release --bin memlab`)",
             memlab.display()
         );
-        return Ok(());
+        return Ok(None);
     }
     let args = ["lesson", "vec-growth", "--width", "100"];
     let mut times = Vec::new();
@@ -387,7 +473,7 @@ fn startup(dir: &Path, settings: &Settings) -> Result<(), String> {
         ms(*times.iter().min().unwrap_or(&0) as f64),
         ms(*times.iter().max().unwrap_or(&0) as f64),
     );
-    Ok(())
+    Ok(Some(ms(median(&times))))
 }
 
 fn machine(load_before: &str) {
@@ -428,7 +514,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
