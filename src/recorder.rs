@@ -677,49 +677,54 @@ unsafe fn realloc_recorded(block: *mut u8, layout: Layout, new_size: usize) -> *
 
 // lesson: record-event
 /// Appends one event to this thread's recording, if it is recording and not
-/// re-entered. Called only while some thread records.
-#[inline(never)]
+/// re-entered. Called only while some thread records; inlined into the three
+/// recording paths above, which are out of line.
+#[inline(always)]
 fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, old_size: usize) {
-    let _ = STATE.try_with(|state| {
-        let buffers = state.buffers.get();
-        if buffers.is_null() || state.busy.get() {
-            return;
-        }
-        state.busy.set(true);
-        // SAFETY: `buffers` is non-null only between `Active::start` and
-        // `Active::drop` on this thread, while `record` owns the allocation and
-        // does not touch it; `busy` is now true, so a re-entered allocator call
-        // (or a probe) cannot create a second reference. Nothing below can
-        // panic: every index is bounds-checked by comparison first.
-        let buffers = unsafe { &mut *buffers };
-        if buffers.events.len() >= buffers.limit {
-            buffers.lost += 1; // full: counted, not kept
-        } else {
-            let chain = match buffers.lines {
-                Lines::Off => NO_CHAIN,
-                _ => capture_chain(buffers),
-            };
-            let (region, usable) = crate::region::of_block(block);
-            prefetch_ahead(&buffers.events);
-            // Below capacity (`limit` ≤ capacity): the push never allocates.
-            buffers.events.push(RawEvent {
-                seq: if state.ordered.get() {
-                    SEQ.fetch_add(1, Ordering::Relaxed)
-                } else {
-                    state.epoch.get()
-                },
-                address: block as usize,
-                size: layout.size(),
-                old_address,
-                old_size,
-                usable_extra: usable_extra(usable, layout.size()),
-                chain,
-                kind_align: kind_align(kind, layout.align()),
-                region,
-            });
-        }
-        state.busy.set(false);
-    });
+    let Ok(state) = STATE.try_with(|state| state as *const ThreadState) else {
+        return;
+    };
+    // SAFETY: `STATE` has no destructor, so this thread's value lives as long
+    // as the thread, and only this thread reads it (through `Cell`s).
+    let state = unsafe { &*state };
+    let buffers = state.buffers.get();
+    if buffers.is_null() || state.busy.get() {
+        return;
+    }
+    state.busy.set(true);
+    // SAFETY: `buffers` is non-null only between `Active::start` and
+    // `Active::drop` on this thread, while `record` owns the allocation and
+    // does not touch it; `busy` is now true, so a re-entered allocator call
+    // (or a probe) cannot create a second reference. Nothing below can
+    // panic: every index is bounds-checked by comparison first.
+    let buffers = unsafe { &mut *buffers };
+    if buffers.events.len() >= buffers.limit {
+        buffers.lost += 1; // full: counted, not kept
+    } else {
+        let chain = match buffers.lines {
+            Lines::Off => NO_CHAIN,
+            _ => capture_chain(buffers),
+        };
+        let (region, usable) = crate::region::of_block(block);
+        prefetch_ahead(&buffers.events);
+        // Below capacity (`limit` ≤ capacity): the push never allocates.
+        buffers.events.push(RawEvent {
+            seq: if state.ordered.get() {
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            } else {
+                state.epoch.get()
+            },
+            address: block as usize,
+            size: layout.size(),
+            old_address,
+            old_size,
+            usable_extra: usable_extra(usable, layout.size()),
+            chain,
+            kind_align: kind_align(kind, layout.align()),
+            region,
+        });
+    }
+    state.busy.set(false);
 }
 // lesson: end
 
