@@ -575,7 +575,7 @@ unsafe impl GlobalAlloc for Recorder {
             if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
                 System.alloc(layout)
             } else {
-                alloc_recorded(Kind::Alloc, layout)
+                not_a_tail_call(|| alloc_recorded(Kind::Alloc, layout))
             }
         }
     }
@@ -587,7 +587,7 @@ unsafe impl GlobalAlloc for Recorder {
             if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
                 System.alloc_zeroed(layout)
             } else {
-                alloc_recorded(Kind::AllocZeroed, layout)
+                not_a_tail_call(|| alloc_recorded(Kind::AllocZeroed, layout))
             }
         }
     }
@@ -599,7 +599,7 @@ unsafe impl GlobalAlloc for Recorder {
             if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
                 System.dealloc(block, layout)
             } else {
-                dealloc_recorded(block, layout)
+                not_a_tail_call(|| dealloc_recorded(block, layout))
             }
         }
     }
@@ -611,10 +611,21 @@ unsafe impl GlobalAlloc for Recorder {
             if RECORDING_THREADS.load(Ordering::Relaxed) == 0 {
                 System.realloc(block, layout, new_size)
             } else {
-                realloc_recorded(block, layout, new_size)
+                not_a_tail_call(|| realloc_recorded(block, layout, new_size))
             }
         }
     }
+}
+
+/// Runs a recording path so that its call stays a call. The fence after it
+/// emits no instruction, but without it a method inlined at the end of a
+/// function could compile to a jump to the recording path, leaving that
+/// function's frame before the frame walk looks for it.
+#[inline(always)]
+fn not_a_tail_call<T>(path: impl FnOnce() -> T) -> T {
+    let result = path();
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
+    result
 }
 
 /// `alloc` or `alloc_zeroed` while some thread records: `System` first, then
