@@ -18,6 +18,7 @@ pub mod trace;
 // lesson: install
 /// Every allocation of any program linking this library goes through memlab's
 /// recorder, which only forwards to `System` unless a thread is recording.
+#[cfg(feature = "global-allocator")]
 #[global_allocator]
 static ALLOCATOR: recorder::Recorder = recorder::Recorder;
 // lesson: end

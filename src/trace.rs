@@ -378,14 +378,14 @@ impl Event {
     fn from_raw(raw: &RawEvent, line: Option<u32>, thread: &'static str) -> Event {
         Event {
             seq: 0,
-            kind: raw.kind,
+            kind: raw.kind(),
             address: raw.address,
             size: raw.size,
-            align: raw.align,
-            old: (raw.kind == Kind::Realloc).then_some((raw.old_address, raw.old_size)),
+            align: raw.align(),
+            old: (raw.kind() == Kind::Realloc).then_some((raw.old_address, raw.old_size)),
             line,
             region: raw.region,
-            usable: (raw.usable != 0).then_some(raw.usable),
+            usable: (raw.usable() != 0).then_some(raw.usable()),
             thread,
         }
     }
