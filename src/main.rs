@@ -362,9 +362,15 @@ struct Output<W: Write> {
 
 impl Output<io::StdoutLock<'static>> {
     fn stdout(settings: Settings) -> Self {
+        Output::new(io::stdout().lock(), settings.ascii)
+    }
+}
+
+impl<W: Write> Output<W> {
+    fn new(inner: W, ascii: bool) -> Self {
         Output {
-            inner: io::stdout().lock(),
-            ascii: settings.ascii,
+            inner,
+            ascii,
             pending: vec![],
         }
     }
@@ -520,5 +526,24 @@ fn step_through(trace: &Trace, settings: Settings) -> Result<(), Error> {
         if show {
             writeln!(out)?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_output_converts_characters_cut_between_writes() {
+        let mut out = Output::new(Vec::new(), true);
+        let text = "a·b─┼▶".as_bytes();
+        // Cut inside the two-byte `·`: nothing of it is written until whole.
+        out.write_all(&text[..2]).unwrap();
+        assert_eq!(out.inner, b"a");
+        out.write_all(&text[2..]).unwrap();
+        assert_eq!(String::from_utf8(out.inner).unwrap(), "a-b-+>");
+        let mut out = Output::new(Vec::new(), false);
+        out.write_all(text).unwrap();
+        assert_eq!(out.inner, text);
     }
 }

@@ -326,13 +326,14 @@ impl<T: ?Sized> Pointer for std::rc::Rc<T> {
         Target::new(std::rc::Rc::as_ptr(self).cast::<u8>() as usize, None, None)
     }
 
-    /// The counts the block holds beside the value (as the API reports them).
+    /// Its counts as `strong_count` and `weak_count` report them (the block
+    /// stores them beside the value, the weak one plus 1 while any strong lives).
     fn preview(&self, out: &mut Preview) {
         let (strong, weak) = (
             std::rc::Rc::strong_count(self),
             std::rc::Rc::weak_count(self),
         );
-        let _ = write!(out, "strong {strong}, weak {weak}");
+        let _ = write!(out, "strong_count {strong}, weak_count {weak}");
     }
 }
 
@@ -346,11 +347,12 @@ impl<T: ?Sized> Pointer for std::sync::Arc<T> {
         )
     }
 
-    /// The counts the block holds beside the value (as the API reports them).
+    /// Its counts as `strong_count` and `weak_count` report them (the block
+    /// stores them beside the value, the weak one plus 1 while any strong lives).
     fn preview(&self, out: &mut Preview) {
         let strong = std::sync::Arc::strong_count(self);
         let weak = std::sync::Arc::weak_count(self);
-        let _ = write!(out, "strong {strong}, weak {weak}");
+        let _ = write!(out, "strong_count {strong}, weak_count {weak}");
     }
 }
 

@@ -283,7 +283,7 @@ impl<'t> Snapshot<'t> {
             shown.push(i);
         }
         // Where the scenario said a shown local went out of scope.
-        let out_of_scope = |local: &Local| {
+        let scope_end = |local: &Local| {
             trace
                 .scope_ends
                 .iter()
@@ -293,7 +293,13 @@ impl<'t> Snapshot<'t> {
                         && e.order > local.order
                         && e.names.contains(&local.name)
                 })
-                .map(|e| e.line)
+        };
+        // Whether the scenario probed a local on `thread` after probe `order`.
+        let probed_after = |thread: &str, order: usize| {
+            shown.iter().any(|&j| {
+                let other = &trace.locals[j];
+                other.thread == thread && other.order > order
+            })
         };
         // The block each shown local pointed into when probed.
         let target = |local: &Local| {
@@ -303,10 +309,13 @@ impl<'t> Snapshot<'t> {
         };
         let mut slots: Vec<Slot<'t>> = shown
             .iter()
-            .map(|&index| {
+            .filter_map(|&index| {
                 let local = &trace.locals[index];
-                let state = match (out_of_scope(local), local.points_to, target(local)) {
-                    (Some(line), ..) => SlotState::OutOfScope { line },
+                let state = match (scope_end(local), local.points_to, target(local)) {
+                    // A local that went out of scope is shown until the
+                    // scenario probes something after that on its thread.
+                    (Some(end), ..) if probed_after(end.thread, end.order) => return None,
+                    (Some(end), ..) => SlotState::OutOfScope { line: end.line },
                     (None, None, _) => SlotState::Value,
                     (None, Some(_), None) => SlotState::Elsewhere,
                     (None, Some(_), Some((block, offset))) => match freed_at(block) {
@@ -314,31 +323,13 @@ impl<'t> Snapshot<'t> {
                         None => SlotState::PointsTo { block, offset },
                     },
                 };
-                Slot {
+                Some(Slot {
                     index,
                     local,
                     state,
-                }
-            })
-            .collect();
-        // A local that went out of scope is shown until the scenario probes
-        // something after it on that thread.
-        slots.retain(|slot| {
-            let SlotState::OutOfScope { .. } = slot.state else {
-                return true;
-            };
-            let ended = trace.scope_ends.iter().find(|e| {
-                (e.thread, e.frame) == (slot.local.thread, slot.local.frame)
-                    && e.order > slot.local.order
-                    && e.names.contains(&slot.local.name)
-            });
-            !ended.is_some_and(|e| {
-                shown.iter().any(|&j| {
-                    let other = &trace.locals[j];
-                    other.thread == e.thread && other.order > e.order
                 })
             })
-        });
+            .collect();
         // Of two owners of one block, the first probed was moved from, into
         // the next owner probed.
         for a in 0..slots.len() {

@@ -25,14 +25,8 @@ const MAX_ROWS: usize = 200;
 
 /// `memlab trace <scenario> --view chart`: both charts, under headings.
 pub fn view(trace: &Trace, settings: Settings) -> String {
+    use super::table::heading;
     let mut out = String::new();
-    let heading = |text: &str| {
-        if settings.color {
-            text.bold().underline().to_string()
-        } else {
-            text.to_string()
-        }
-    };
     if let Some(lines) = capacity(trace, settings) {
         let _ = writeln!(out, "{}", heading("Length and capacity"));
         for line in lines {
@@ -48,9 +42,9 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
 }
 
 /// Length against capacity for every observation that notes both, one row
-/// each: `█` for the elements, `░` for the spare room. A row where the
-/// capacity changed names the events since the observation before (the
-/// reallocations the events table shows). `None` when no observation notes
+/// each: `█` for the elements, `░` for the spare room. A row after an
+/// allocating event names the `alloc`s and `realloc`s since the row before,
+/// by their numbers in the events table: where the capacity grew. `None` when no observation notes
 /// both.
 pub fn capacity(trace: &Trace, settings: Settings) -> Option<Vec<String>> {
     let glyphs = Glyphs::new(settings.ascii);
@@ -73,22 +67,21 @@ pub fn capacity(trace: &Trace, settings: Settings) -> Option<Vec<String>> {
     let figure_width = figures.iter().map(String::len).max().unwrap_or(0).max(7);
     // What each row's marker says: the allocating events since the row before.
     let mut markers = vec![];
-    let mut previous: Option<(usize, usize)> = None; // (after_event, capacity)
-    for (observation, _, capacity) in &rows {
-        let from = previous.map_or(0, |(after, _)| after);
-        let changed = previous.map_or(*capacity > 0, |(_, c)| c != *capacity);
+    let mut previous = 0; // the row before's after_event
+    for (observation, ..) in &rows {
+        let from = previous;
         let events: Vec<String> = trace.events
             [from.min(observation.after_event)..observation.after_event]
             .iter()
             .filter(|e| e.kind != Kind::Dealloc)
             .map(|e| format!("#{} {}", e.seq, e.kind.name()))
             .collect();
-        markers.push(match (changed, events.is_empty()) {
-            (true, false) => format!("{} {}", glyphs.pointer, events.join(", ")),
-            (true, true) => glyphs.pointer.to_string(),
-            (false, _) => String::new(),
+        markers.push(if events.is_empty() {
+            String::new()
+        } else {
+            format!("{} {}", glyphs.pointer, events.join(", "))
         });
-        previous = Some((observation.after_event, *capacity));
+        previous = observation.after_event;
     }
     let marker_width = markers.iter().map(|m| m.chars().count()).max().unwrap_or(0);
     let fixed = 1 + label_width + 1 + figure_width + 2;

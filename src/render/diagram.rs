@@ -32,12 +32,11 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
     let names = Names::new(trace);
     let scenario = trace.scenario;
     let title = format!("{} · {}: memory diagrams", scenario.id, scenario.title);
-    let title = super::fill(&title, usize::from(settings.width));
-    let title = if settings.color {
-        title.bold().underline().to_string()
-    } else {
-        title
-    };
+    let title = super::fill(&title, usize::from(settings.width))
+        .lines()
+        .map(super::table::heading)
+        .collect::<Vec<_>>()
+        .join("\n");
     let glyphs = Glyphs::new(settings.ascii);
     let how = format!(
         "Locals as last probed, in their stack frames, highest address first: the stack \
@@ -47,12 +46,7 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
         dot = glyphs.dot,
         id = scenario.id
     );
-    let how = super::fill(&how, usize::from(settings.width));
-    let how = if settings.color {
-        how.dimmed().to_string()
-    } else {
-        how
-    };
+    let how = super::fill(&how, usize::from(settings.width)).dimmed();
     format!("{title}\n{how}\n\n{}", diagrams(trace, &names, settings))
 }
 

@@ -48,7 +48,7 @@ pub fn frame(
                 at.saturating_sub(CONTEXT),
                 (at + CONTEXT + 1).min(source.len()),
             );
-            let marker = if settings.ascii { ">" } else { "▶" };
+            let marker = glyphs.head;
             let bar = glyphs.line(super::canvas::UP | super::canvas::DOWN);
             for (i, code) in source.iter().enumerate().take(to).skip(from) {
                 let number = format!("{:>digits$}", i + 1);
@@ -75,8 +75,9 @@ pub fn frame(
         }
         None => {
             let text = format!(
-                "(No line of {} made this call: it came from code outside the scenario.)",
-                trace.scenario.file
+                "(memlab found no line of {} on this call's path: the call chain did not \
+                 pass through it, or this build has no line tables.)",
+                trace.scenario.file_name()
             );
             let _ = writeln!(out, "{}", super::fill(&text, width));
         }

@@ -84,7 +84,8 @@ const CODE_COLUMN_WIDTH: u16 = 100;
 /// Below this width tables fold detail columns into fewer, taller cells.
 const NARROW_WIDTH: u16 = 90;
 
-fn heading(text: &str) -> String {
+/// A section heading, as every text view prints it.
+pub(super) fn heading(text: &str) -> String {
     text.bold().underline().to_string()
 }
 
