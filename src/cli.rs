@@ -77,7 +77,7 @@ pub enum Command {
               value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         n: Option<u64>,
         /// Events the recorder keeps per thread; more are counted as lost.
-        #[arg(long, value_name = "EVENTS", default_value_t = memlab::recorder::DEFAULT_CAPACITY as u64,
+        #[arg(long, value_name = "EVENTS", default_value_t = memlab::capture::DEFAULT_CAPACITY as u64,
               value_parser = clap::value_parser!(u64).range(1..=(1 << 26)))]
         capacity: u64,
         /// Show every event of a long trace, not only the first and last rows.

@@ -35,8 +35,8 @@ use std::path::{Path, PathBuf};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 
-use crate::recorder::Kind;
 use crate::scenarios;
+use crate::trace::Kind;
 use crate::trace::{Summary, Trace};
 
 /// Lessons compiled into the binary: `(file name, text)`, from lessons/*.md.
@@ -44,7 +44,10 @@ const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/lessons.rs
 
 /// memlab's own source files that `excerpt` directives may quote.
 const EXCERPTS: &[(&str, &str)] = &[
-    ("src/recorder.rs", include_str!("recorder.rs")),
+    (
+        "src/capture/recorder.rs",
+        include_str!("capture/recorder.rs"),
+    ),
     ("src/lib.rs", include_str!("lib.rs")),
 ];
 
@@ -753,7 +756,7 @@ impl Query {
                 let observation = trace.observations.get(index - 1).ok_or_else(|| {
                     format!(
                         "{} has {} observations, not {index}",
-                        trace.scenario.id,
+                        trace.source.id,
                         trace.observations.len()
                     )
                 })?;
@@ -797,12 +800,12 @@ impl Query {
     }
 }
 
-fn find_local<'t>(trace: &'t Trace, name: &str) -> Result<&'t crate::scene::Local, String> {
+fn find_local<'t>(trace: &'t Trace, name: &str) -> Result<&'t crate::trace::Local, String> {
     trace
         .locals
         .iter()
         .find(|l| l.name == name)
-        .ok_or_else(|| format!("{} has no local named '{name}'", trace.scenario.id))
+        .ok_or_else(|| format!("{} has no local named '{name}'", trace.source.id))
 }
 
 /// How a reader's answer compares with the live run.

@@ -1,19 +1,43 @@
 //! memlab: see how Rust uses the stack and the heap.
 //!
-//! Scenarios (`scenarios/`) run under a recording global allocator
-//! (`recorder`); their heap events and stack probes become a [`trace::Trace`],
-//! which the views in `render/` turn into tables and JSON. ARCHITECTURE.md has
-//! the map.
+//! Code runs under a recording global allocator (`capture`); its heap events
+//! and stack probes become a [`Trace`], plain data (`trace`), which the views
+//! in `render` turn into tables, diagrams and charts. ARCHITECTURE.md has the
+//! map.
+//!
+//! The front door is [`trace()`]: run a closure under the recorder and get
+//! its trace back, for a scenario of your own or an assertion in a test.
+//!
+//! ```
+//! use memlab::{Kind, Options, Source};
+//!
+//! let trace = memlab::trace(Source::new("doc", file!()), Options::default(), |s| {
+//!     let numbers = std::hint::black_box(vec![1u32, 2, 3]);
+//!     s.pointer("numbers", &numbers);
+//! });
+//! let kinds: Vec<Kind> = trace.events.iter().map(|e| e.kind).collect();
+//! assert_eq!(kinds, [Kind::Alloc, Kind::Dealloc]);
+//! assert_eq!((trace.events[0].size, trace.events[0].align), (12, 4));
+//! ```
+#![deny(unsafe_code)]
 
-pub mod child;
+pub mod trace;
+
+#[allow(unsafe_code)] // the one room for it: see its header
+pub mod capture;
+
 pub mod lessons;
-pub mod recorder;
-pub mod region;
 pub mod render;
 pub mod scenarios;
-pub mod scene;
-pub mod snapshot;
-pub mod trace;
+
+pub use capture::pointer::{Pointee, Pointer};
+/// The probe API's path, as scenarios name it: `memlab::scene::Scene`.
+pub use capture::scene;
+pub use capture::scene::{Scene, Spawned};
+pub use capture::{Lines, Options, trace};
+pub use trace::{Event, Kind, Region, Source, Summary, Trace};
+
+use capture::recorder;
 
 // lesson: install
 /// Every allocation of any program linking this library goes through memlab's

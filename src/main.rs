@@ -12,8 +12,8 @@ use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 
 use cli::{Addresses, Cli, ColorChoice, Command, Format, LayoutChoice, View};
+use memlab::capture::Options;
 use memlab::lessons::{self, Lesson, LoadError, Value, Verdict};
-use memlab::recorder::Options;
 use memlab::render::lesson::{Layout, Piece, Prediction, Runs};
 use memlab::render::{self, AddressMode, Settings};
 use memlab::scenarios::{self, SCENARIOS};
@@ -100,7 +100,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 fn quiet_scenario_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !memlab::recorder::is_recording() {
+        if !memlab::capture::recorder::is_recording() {
             default(info);
         }
     }));
@@ -181,7 +181,7 @@ fn run(cli: &Cli, settings: Settings) -> Result<(), Error> {
                 ..Options::default()
             };
             let n = n.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-            let trace = Trace::run_sized(scenario, options, n);
+            let trace = scenario.trace(options, n);
             if *step {
                 step_through(&trace, settings)?;
             } else {
@@ -475,8 +475,8 @@ fn welcome(lessons: &[Lesson], settings: Settings) -> String {
 /// `trace --step`: one event at a time. Enter or `n` goes on, `b` back, `q`
 /// quits; the end of input, or going past the last event, ends it.
 fn step_through(trace: &Trace, settings: Settings) -> Result<(), Error> {
-    let names = render::names::Names::new(trace);
-    let ids = memlab::snapshot::block_ids(&trace.events);
+    let names = memlab::trace::names::Names::new(trace);
+    let ids = memlab::trace::snapshot::block_ids(&trace.events);
     let count = trace.events.len();
     let mut out = Output::stdout(settings);
     let echoed = io::stdin().is_terminal();

@@ -33,7 +33,7 @@ use std::sync::{Barrier, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use memlab::recorder::Options;
+use memlab::Options;
 use memlab::scenarios::{SCENARIOS, Scenario};
 use memlab::trace::Trace;
 
@@ -51,13 +51,24 @@ fn facts(trace: &Trace) -> Vec<String> {
     let events = trace.events.iter().map(|e| {
         format!(
             "event {} {:?} size {} align {} line {:?} thread {}",
-            e.seq, e.kind, e.size, e.align, e.line, e.thread
+            e.seq,
+            e.kind,
+            e.size,
+            e.align,
+            e.line,
+            trace.thread_name(e.thread)
         )
     });
     let locals = trace.locals.iter().map(|l| {
         format!(
             "local {}:{}:{} {} size {} align {} after {}",
-            l.thread, l.frame, l.name, l.type_name, l.size, l.align, l.after_event
+            trace.thread_name(l.thread),
+            l.frame,
+            l.name,
+            l.type_name,
+            l.size,
+            l.align,
+            l.after_event
         )
     });
     let observations = trace.observations.iter().map(|o| {
@@ -65,16 +76,16 @@ fn facts(trace: &Trace) -> Vec<String> {
         // or SIGSEGV where that handler cannot run (valgrind); it is the
         // kernel's business, not the trace's, so only its presence counts.
         let fields: Vec<String> = o
-            .fields()
+            .fields
             .iter()
-            .map(|(name, value)| match (o.label, *name) {
+            .map(|(name, value)| match (&*o.label, &**name) {
                 ("overflow in a child", "signal") => format!("{name}=?"),
                 _ => format!("{name}={value}"),
             })
             .collect();
         format!(
             "observation {}:{} {} after {}",
-            o.thread,
+            trace.thread_name(o.thread),
             o.label,
             fields.join(","),
             o.after_event
@@ -84,7 +95,7 @@ fn facts(trace: &Trace) -> Vec<String> {
     facts.push(format!(
         "panic {:?} lost {} kept {}",
         trace.panic,
-        trace.lost_events,
+        trace.loss.events,
         trace.kept.len()
     ));
     facts
@@ -160,7 +171,7 @@ fn traces_taken_while_threads_allocate_hold_exactly_their_own_events() {
             scope
                 .spawn(|| {
                     all.iter()
-                        .map(|s| facts(&Trace::run(s, Options::default())))
+                        .map(|s| facts(&s.trace(Options::default(), None)))
                         .collect()
                 })
                 .join()
@@ -206,7 +217,7 @@ fn traces_taken_while_threads_allocate_hold_exactly_their_own_events() {
                             // different scenarios overlap each round.
                             for i in 0..all.len() {
                                 let k = (i + t * all.len() / TRACERS + round) % all.len();
-                                let trace = Trace::run(all[k], Options::default());
+                                let trace = all[k].trace(Options::default(), None);
                                 traced += 1;
                                 let got = facts(&trace);
                                 if got != reference[k] {

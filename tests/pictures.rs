@@ -8,10 +8,10 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use common::{local, run};
-use memlab::render::names::Names;
 use memlab::render::{AddressMode, Settings, diagram};
 use memlab::scenarios::SCENARIOS;
-use memlab::snapshot::{self, Moment, SlotState, Snapshot};
+use memlab::trace::names::Names;
+use memlab::trace::snapshot::{self, Moment, SlotState, Snapshot};
 use textwrap::core::display_width;
 
 fn settings(width: u16) -> Settings {
@@ -199,7 +199,7 @@ fn a_moved_box_keeps_its_block_and_a_dropped_string_is_gone() {
     let freed = trace
         .events
         .iter()
-        .position(|e| e.kind == memlab::recorder::Kind::Dealloc);
+        .position(|e| e.kind == memlab::Kind::Dealloc);
     assert_eq!(
         greeting.state,
         SlotState::Gone {

@@ -4,22 +4,22 @@
 mod common;
 use common::*;
 
-use memlab::recorder::{Kind, Lines, Options};
 use memlab::scenarios::SCENARIOS;
 use memlab::trace::{Event, Trace};
+use memlab::{Kind, Lines, Options};
 
 #[test]
 fn every_scenario_runs_cleanly_and_ties_every_event_to_a_line() {
     for scenario in SCENARIOS {
-        let trace = Trace::run(scenario, Options::default());
+        let trace = scenario.trace(Options::default(), None);
         assert_eq!(trace.panic, None, "{}", scenario.id);
-        assert_eq!(trace.lost_events, 0, "{}", scenario.id);
+        assert_eq!(trace.loss.events, 0, "{}", scenario.id);
         for event in &trace.events {
             let line = event.line.unwrap_or_else(|| {
                 panic!("{}: event #{} has no source line", scenario.id, event.seq)
             });
             assert!(
-                scenario.source_line(line).is_some(),
+                scenario.source().line(line).is_some(),
                 "{}: line {line} is not in the file",
                 scenario.id
             );
@@ -32,13 +32,13 @@ fn frame_pointer_lines_agree_with_the_unwinder() {
     // The fast frame-pointer walk and the backtrace crate's DWARF unwinder are
     // independent ways to find the caller; they must name the same lines.
     for scenario in SCENARIOS {
-        let fast = Trace::run(scenario, Options::default());
-        let unwind = Trace::run(
-            scenario,
+        let fast = scenario.trace(Options::default(), None);
+        let unwind = scenario.trace(
             Options {
                 lines: Lines::Unwind,
                 ..Options::default()
             },
+            None,
         );
         let facts = |t: &Trace| -> Vec<_> {
             t.events
@@ -109,13 +109,13 @@ fn box_allocates_once_moves_only_the_pointer_and_frees_the_same_block() {
     let [first, second] = trace.locals.as_slice() else {
         panic!("expected two locals: {:?}", trace.locals)
     };
-    assert_eq!((first.name, second.name), ("first", "second"));
+    assert_eq!((&*first.name, &*second.name), ("first", "second"));
     assert_eq!(first.size, 8, "a Box is one pointer");
     assert_ne!(
         first.address, second.address,
         "the move gives a new stack slot"
     );
-    let target = |l: &memlab::scene::Local| l.points_to.map(|t| t.address);
+    let target = |l: &memlab::trace::Local| l.points_to.map(|t| t.address);
     assert_eq!(target(first), Some(alloc.address));
     assert_eq!(
         target(second),
@@ -366,7 +366,7 @@ fn recursion_puts_each_call_one_frame_lower() {
         trace
             .locals
             .iter()
-            .all(|l| (l.frame, l.name) == ("depth", "here"))
+            .all(|l| (&*l.frame, &*l.name) == ("depth", "here"))
     );
     // Each call's local lies below its caller's, by the same frame size.
     let strides: Vec<usize> = addresses
@@ -399,9 +399,9 @@ fn the_leak_report_separates_leaks_from_blocks_kept_on_purpose() {
     );
     let kept: Vec<_> = live
         .iter()
-        .filter_map(|b| Some((b.kept?, size(b))))
+        .filter_map(|b| Some((b.kept.clone()?, size(b))))
         .collect();
-    assert_eq!(kept, [("primes", 16)], "Box::leak, kept on purpose");
+    assert_eq!(kept, [("primes".into(), 16)], "Box::leak, kept on purpose");
     let total: usize = live.iter().map(size).sum();
     assert_eq!(total, trace.summary().live_bytes_at_end);
 
@@ -417,7 +417,7 @@ fn threads_are_recorded_into_one_trace_each_event_tagged() {
         trace
             .events
             .iter()
-            .filter(|e| e.thread == thread)
+            .filter(|e| trace.thread_name(e.thread) == thread)
             .map(|e| (e.kind, e.size))
             .collect()
     };
@@ -427,11 +427,11 @@ fn threads_are_recorded_into_one_trace_each_event_tagged() {
         "vec![10, 20, 30]"
     );
     // The scenario's own thread: the Arc's one block, freed after the join.
-    let own = trace.events[0].thread;
+    let own = trace.thread_name(trace.events[0].thread);
     assert_ne!(own, "worker");
     assert_eq!(by(own), [(Kind::Alloc, 48), (Kind::Dealloc, 48)]);
     assert_eq!(
-        trace.events.last().unwrap().thread,
+        trace.thread_name(trace.events.last().unwrap().thread),
         own,
         "freed after the worker ended"
     );
@@ -440,7 +440,7 @@ fn threads_are_recorded_into_one_trace_each_event_tagged() {
         trace
             .locals
             .iter()
-            .find(|l| l.thread == thread && l.name == name)
+            .find(|l| trace.thread_name(l.thread) == thread && l.name == name)
             .unwrap_or_else(|| panic!("{thread}: {name}"))
     };
     // Each thread's locals are on its own stack, far apart.
@@ -449,10 +449,7 @@ fn threads_are_recorded_into_one_trace_each_event_tagged() {
         a.abs_diff(b) > 1 << 16,
         "stacks {a:#x} and {b:#x} are close"
     );
-    assert_eq!(
-        local("worker", "here").region,
-        memlab::region::Region::ThreadStack
-    );
+    assert_eq!(local("worker", "here").region, memlab::Region::ThreadStack);
     // Both Arcs point to the same value, inside the one shared block.
     let shared = local(own, "shared").points_to.unwrap().address;
     assert_eq!(local("worker", "mine").points_to.unwrap().address, shared);
@@ -494,6 +491,6 @@ fn big_data_boxes_two_ways_and_survives_a_stack_overflow() {
     // The child that recursed without end was killed by SIGABRT (6).
     assert_eq!(observed("overflow in a child", "signal"), Some(6));
     // The observation made after the join comes after the worker's.
-    let labels: Vec<&str> = trace.observations.iter().map(|o| o.label).collect();
+    let labels: Vec<&str> = trace.observations.iter().map(|o| &*o.label).collect();
     assert_eq!(labels, ["worker's stack", "overflow in a child"]);
 }

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 
-use memlab::recorder::Kind;
+use memlab::Kind;
 
 use memlab::trace::Trace;
 
@@ -50,7 +50,7 @@ fn rc_arc_puts_counts_and_value_in_one_block_and_clones_allocate_nothing() {
     let o = &trace.observations;
     assert_eq!(o[0].label, "new");
     assert_eq!((o[0].get("strong"), o[0].get("weak")), (Some(1), Some(0)));
-    assert_eq!((o[1].label, o[1].get("strong")), ("clone", Some(2)));
+    assert_eq!((&*o[1].label, o[1].get("strong")), ("clone", Some(2)));
     assert_eq!((o[2].get("strong"), o[2].get("weak")), (Some(2), Some(1)));
     assert!(
         o[..4].iter().all(|o| o.after_event == 1),
@@ -71,10 +71,13 @@ fn rc_arc_puts_counts_and_value_in_one_block_and_clones_allocate_nothing() {
     assert_eq!(arc.line, Some(line_of(id, "let shared = Arc::new(")));
     assert_eq!(target(&trace, "shared"), arc.address + 16);
     assert_eq!(target(&trace, "mine"), arc.address + 16);
-    assert_eq!(local(&trace, "mine").thread, "worker");
+    assert_eq!(trace.thread_name(local(&trace, "mine").thread), "worker");
     assert!(trace.events.iter().all(|e| e.thread == rc.thread));
-    assert_ne!(rc.thread, "worker");
-    let worker = o.iter().find(|o| o.thread == "worker").unwrap();
+    assert_ne!(trace.thread_name(rc.thread), "worker");
+    let worker = o
+        .iter()
+        .find(|o| trace.thread_name(o.thread) == "worker")
+        .unwrap();
     assert_eq!(worker.get("strong"), Some(2));
     assert_eq!(arc_free.address, arc.address);
     assert_eq!(
@@ -127,11 +130,9 @@ fn rc_cycle_leaks_the_strong_pair_and_frees_the_weak_linked_pair() {
     assert!(freed.contains(&allocs[2].address) && freed.contains(&allocs[3].address));
 
     // The leak report lists exactly the cycle's two blocks.
-    let leaked: Vec<(usize, Option<&str>)> = trace
-        .live_blocks()
-        .iter()
-        .map(|b| (b.event, b.kept))
-        .collect();
+    let live = trace.live_blocks();
+    let leaked: Vec<(usize, Option<&str>)> =
+        live.iter().map(|b| (b.event, b.kept.as_deref())).collect();
     assert_eq!(leaked, [(0, None), (1, None)]);
     assert!(trace.kept.is_empty());
     assert_eq!(trace.summary().live_bytes_at_end, 96);

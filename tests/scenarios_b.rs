@@ -4,11 +4,11 @@
 mod common;
 use common::*;
 
-use memlab::recorder::Kind;
-use memlab::region::Region;
+use memlab::Kind;
+use memlab::Region;
 
-use memlab::scene::{Local, Observation};
 use memlab::trace::Trace;
+use memlab::trace::{Local, Observation};
 
 /// The address a pointer-holding local points to.
 #[track_caller]
@@ -74,7 +74,7 @@ fn box_dyn_pointers_to_unsized_values_are_two_words() {
     let sizes: Vec<(&str, usize, usize)> = trace
         .locals
         .iter()
-        .map(|l| (l.name, l.size, l.align))
+        .map(|l| (&*l.name, l.size, l.align))
         .collect();
     assert_eq!(
         sizes,
@@ -331,7 +331,7 @@ fn a_trait_objects_second_word_points_into_the_binary() {
     assert_eq!(vtables.len(), 2, "shape and dyn_ref");
     for vtable in &vtables {
         let target = vtable.points_to.unwrap();
-        assert_eq!(target.region, memlab::region::Region::Static);
+        assert_eq!(target.region, memlab::Region::Static);
         // The vtable word is the second half of its 16-byte pointer.
         let pointer = trace
             .locals

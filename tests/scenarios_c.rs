@@ -4,8 +4,8 @@
 mod common;
 use common::*;
 
-use memlab::recorder::Kind;
-use memlab::region::Region;
+use memlab::Kind;
+use memlab::Region;
 
 use memlab::trace::Event;
 
@@ -132,7 +132,7 @@ fn hashmap_grows_by_new_tables_freeing_each_old_one() {
     // The observations: capacity 0 before any insert, then one per growth.
     let o = &trace.observations;
     assert_eq!(
-        (o[0].label, o[0].get("capacity"), o[0].after_event),
+        (&*o[0].label, o[0].get("capacity"), o[0].after_event),
         ("new", Some(0), 0)
     );
     let grew: Vec<_> = o.iter().filter(|o| o.label == "grew").collect();

@@ -15,7 +15,7 @@ use colored::Colorize;
 
 use super::canvas::{Canvas, DOWN, Glyphs, LEFT, RIGHT, Style, UP};
 use super::{Settings, fill};
-use crate::recorder::Kind;
+use crate::trace::Kind;
 use crate::trace::Trace;
 
 /// Rows of the live-bytes chart's plot.
@@ -115,7 +115,7 @@ pub fn capacity(trace: &Trace, settings: Settings) -> Option<Vec<String>> {
         canvas.text(
             row,
             1,
-            observation.label,
+            &observation.label,
             label_width,
             Style::Plain,
             &glyphs,

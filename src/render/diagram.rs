@@ -10,18 +10,19 @@
 //!  └────────────────────────┘        └──────────────────────┘
 //! ```
 //!
-//! What is drawn comes from [`crate::snapshot`]; this module only lays it out.
+//! What is drawn comes from [`crate::trace::snapshot`]; this module only lays it out.
 
 use std::fmt::Write as _;
 
 use colored::Colorize;
 
 use super::canvas::{Canvas, DOWN, Glyphs, LEFT, RIGHT, Style, UP};
-use super::names::{Names, show};
+use super::show;
 use super::{Settings, short_type};
-use crate::region::Region;
-use crate::snapshot::{self, Block, Moment, SlotState, Snapshot};
+use crate::trace::Region;
 use crate::trace::Trace;
+use crate::trace::names::Names;
+use crate::trace::snapshot::{self, Block, Moment, SlotState, Snapshot};
 
 /// Widest a panel gets, so wide terminals do not stretch the picture.
 const MAX_PANEL: usize = 44;
@@ -30,8 +31,8 @@ const MAX_PANEL: usize = 44;
 /// pictures, then every moment's diagram.
 pub fn view(trace: &Trace, settings: Settings) -> String {
     let names = Names::new(trace);
-    let scenario = trace.scenario;
-    let title = format!("{} · {}: memory diagrams", scenario.id, scenario.title);
+    let source = &trace.source;
+    let title = format!("{} · {}: memory diagrams", source.id, source.title);
     let title = super::fill(&title, usize::from(settings.width))
         .lines()
         .map(super::table::heading)
@@ -44,7 +45,7 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
          points into. Freed blocks have dashed borders. Event numbers (#) are those of \
          `memlab trace {id}`.",
         dot = glyphs.dot,
-        id = scenario.id
+        id = source.id
     );
     let how = super::fill(&how, usize::from(settings.width)).dimmed();
     format!("{title}\n{how}\n\n{}", diagrams(trace, &names, settings))
@@ -195,8 +196,8 @@ impl Picture {
             for slot in &frame.slots {
                 let local = slot.local;
                 let name_row = row;
-                let used = canvas.text(row, 2, local.name, inner, Style::Name, glyphs);
-                let kind = format!(": {}", short_type(local.type_name));
+                let used = canvas.text(row, 2, &local.name, inner, Style::Name, glyphs);
+                let kind = format!(": {}", short_type(&local.type_name));
                 canvas.text(
                     row,
                     2 + used,
@@ -240,7 +241,7 @@ impl Picture {
                 glyphs,
             );
             let title = if threads {
-                format!(" {} · {} ", frame.thread, frame.name)
+                format!(" {} · {} ", trace.thread_name(frame.thread), frame.name)
             } else {
                 format!(" {} ", frame.name)
             };
@@ -323,7 +324,7 @@ impl Picture {
 /// What a slot's line says after its address, if anything.
 fn slot_state(
     state: SlotState,
-    local: &crate::scene::Local,
+    local: &crate::trace::Local,
     snapshot: &Snapshot,
     settings: Settings,
 ) -> Option<(String, Style)> {

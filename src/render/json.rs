@@ -7,14 +7,14 @@ use super::address;
 use crate::trace::Trace;
 
 pub fn trace(trace: &Trace) -> Value {
-    let file = trace.scenario.file;
+    let file = &*trace.source.file;
     let events: Vec<Value> = trace
         .events
         .iter()
         .map(|e| {
             json!({
                 "seq": e.seq,
-                "thread": e.thread,
+                "thread": trace.thread_name(e.thread),
                 "kind": e.kind.name(),
                 "address": address(e.address),
                 "size": e.size,
@@ -35,7 +35,7 @@ pub fn trace(trace: &Trace) -> Value {
         .map(|l| {
             json!({
                 "name": l.name,
-                "thread": l.thread,
+                "thread": trace.thread_name(l.thread),
                 "frame": l.frame,
                 "type": l.type_name,
                 "address": address(l.address),
@@ -60,12 +60,12 @@ pub fn trace(trace: &Trace) -> Value {
         .iter()
         .map(|o| {
             let values: serde_json::Map<String, Value> = o
-                .fields()
+                .fields
                 .iter()
-                .map(|&(name, value)| (name.to_string(), json!(value)))
+                .map(|(name, value)| (name.to_string(), json!(value)))
                 .collect();
             json!({
-                "thread": o.thread,
+                "thread": trace.thread_name(o.thread),
                 "label": o.label,
                 "values": values,
                 "after_event": o.after_event,
@@ -80,8 +80,8 @@ pub fn trace(trace: &Trace) -> Value {
         .map(|(name, value)| (name.to_string(), json!(value)))
         .collect();
     json!({
-        "scenario": trace.scenario.id,
-        "title": trace.scenario.title,
+        "scenario": trace.source.id,
+        "title": trace.source.title,
         "file": file,
         "events": events,
         "stack": stack,
@@ -107,7 +107,7 @@ fn live_blocks(trace: &Trace, kept: bool) -> Value {
                 "address": address(e.address),
                 "size": e.size,
                 "region": e.region.name(),
-                "file": e.line.map(|_| trace.scenario.file),
+                "file": e.line.map(|_| &*trace.source.file),
                 "line": e.line,
             })
         })

@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use colored::Colorize;
 use textwrap::core::display_width;
 
-use super::names::Names;
 use super::{Settings, chart, diagram, listing, markdown, table};
+use crate::capture::Options;
 use crate::lessons::{Answer, Block, Chart, DiagramAt, Lesson, LessonError, Query, Value, View};
-use crate::recorder::Options;
 use crate::scenarios;
-use crate::snapshot::{self, Moment};
 use crate::trace::Trace;
+use crate::trace::names::Names;
+use crate::trace::snapshot::{self, Moment};
 
 /// Prose on the left, evidence on the right, at or above this width.
 pub const SIDE_BY_SIDE_WIDTH: u16 = 140;
@@ -68,7 +68,7 @@ impl Runs {
     pub fn get(&mut self, id: &'static str) -> &Trace {
         self.traces.entry(id).or_insert_with(|| {
             let scenario = scenarios::find(id).expect("directives name registered scenarios");
-            Trace::run(scenario, Options::default())
+            scenario.trace(Options::default(), None)
         })
     }
 }

@@ -5,19 +5,20 @@ use colored::Colorize;
 
 use super::Settings;
 use super::markdown;
-use super::names::{Names, show};
-use crate::recorder::Kind;
+use super::show;
+use crate::trace::Kind;
+use crate::trace::names::Names;
 use crate::trace::{Event, Trace};
 
 /// The listing as lines no wider than the settings' width.
 pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
     let width = usize::from(settings.width);
-    let scenario = trace.scenario;
+    let text = &trace.source.text;
     let mut out = vec![];
-    let digits = scenario.source.lines().count().to_string().len();
+    let digits = text.lines().count().to_string().len();
     let gutter = digits + 3; // "14 │ "
     let room = width.saturating_sub(gutter).max(10);
-    for (i, code) in scenario.source.lines().enumerate() {
+    for (i, code) in text.lines().enumerate() {
         let line = i as u32 + 1;
         let number = format!("{line:>digits$}");
         let pieces = if code.is_empty() {

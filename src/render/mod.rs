@@ -8,11 +8,8 @@ pub mod json;
 pub mod lesson;
 pub mod listing;
 pub mod markdown;
-pub mod names;
 pub mod step;
 pub mod table;
-
-pub use names::AddressMode;
 
 /// Resolved output settings, decided once in `main`.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +71,28 @@ pub fn address(address: usize) -> String {
     format!("{address:#x}")
 }
 
+/// How addresses are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AddressMode {
+    /// `0x55d0c3a1b2c0`
+    #[default]
+    Real,
+    /// `H1`, `S1` (see `trace::names`)
+    Symbolic,
+    /// `H1 0x55d0c3a1b2c0`
+    Both,
+}
+
+/// Formats an address with its name as `mode` asks; unnamed addresses stay real.
+pub fn show(mode: AddressMode, name: Option<String>, address: usize) -> String {
+    let real = self::address(address);
+    match (mode, name) {
+        (AddressMode::Symbolic, Some(name)) => name,
+        (AddressMode::Both, Some(name)) => format!("{name} {real}"),
+        _ => real,
+    }
+}
+
 /// A type name with module paths removed: `alloc::vec::Vec<u64>` → `Vec<u64>`.
 pub fn short_type(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -96,6 +115,16 @@ fn last_segment(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_show_their_names_as_asked() {
+        assert_eq!(
+            show(AddressMode::Both, Some("H1".into()), 0x200),
+            "H1 0x200"
+        );
+        assert_eq!(show(AddressMode::Symbolic, Some("H1".into()), 0x200), "H1");
+        assert_eq!(show(AddressMode::Symbolic, None, 0x200), "0x200");
+    }
 
     #[test]
     fn short_type_drops_paths() {

@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 use colored::Colorize;
 
 use super::canvas::Glyphs;
-use super::names::{Names, show};
+use super::show;
 use super::{Settings, diagram, listing};
-use crate::snapshot::{Moment, Snapshot};
 use crate::trace::Trace;
+use crate::trace::names::Names;
+use crate::trace::snapshot::{Moment, Snapshot};
 
 /// Source lines shown around the current one, on each side.
 const CONTEXT: usize = 3;
@@ -29,7 +30,7 @@ pub fn frame(
     let count = trace.events.len();
     let step = step.clamp(1, count.max(1));
     let mut out = String::new();
-    let title = format!("Event {step} of {count} · {}", trace.scenario.id);
+    let title = format!("Event {step} of {count} · {}", trace.source.id);
     let _ = writeln!(out, "{}", bold(&title, settings));
 
     let Some(event) = trace.events.get(step - 1) else {
@@ -37,7 +38,7 @@ pub fn frame(
         return out;
     };
     // The source around the line, the line itself marked.
-    let source: Vec<&str> = trace.scenario.source.lines().collect();
+    let source: Vec<&str> = trace.source.text.lines().collect();
     let digits = source.len().to_string().len();
     match event.line {
         Some(line) => {
@@ -77,7 +78,7 @@ pub fn frame(
             let text = format!(
                 "(memlab found no line of {} on this call's path: the call chain did not \
                  pass through it, or this build has no line tables.)",
-                trace.scenario.file_name()
+                trace.source.file_name()
             );
             let _ = writeln!(out, "{}", super::fill(&text, width));
         }
@@ -90,7 +91,7 @@ pub fn frame(
         let _ = write!(text, " · {usable} B reserved");
     }
     if trace.threads().len() > 1 {
-        let _ = write!(text, " · on {}", event.thread);
+        let _ = write!(text, " · on {}", trace.thread_name(event.thread));
     }
     let text = super::fill(&text, width);
     let text = if settings.color {

@@ -8,12 +8,13 @@ use colored::Colorize;
 use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table};
 
-use super::names::{AddressMode, Names, show};
+use super::{AddressMode, show};
 use super::{Settings, address, short_type};
-use crate::recorder::Kind;
-use crate::region::Region;
-use crate::scene::{Local, Target};
+use crate::trace::Kind;
+use crate::trace::Region;
+use crate::trace::names::Names;
 use crate::trace::{Event, LiveBlock, Trace};
+use crate::trace::{Local, Target};
 
 /// Rows the events table shows at each end of a long trace, unless asked for all.
 pub const EDGE_ROWS: usize = 20;
@@ -21,18 +22,18 @@ pub const EDGE_ROWS: usize = 20;
 /// The whole `memlab trace` text output. A trace of more than
 /// 2 × [`EDGE_ROWS`] events shows its first and last rows unless `all`.
 pub fn trace(trace: &Trace, settings: Settings, all: bool) -> String {
-    let scenario = trace.scenario;
+    let source = &trace.source;
     let names = Names::new(trace);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} {} {}",
-        scenario.id.bold(),
+        source.id.bold(),
         "·".dimmed(),
-        scenario.title.bold()
+        source.title.bold()
     );
-    let _ = writeln!(out, "{}", wrap(scenario.summary, settings));
-    let _ = writeln!(out, "{}", format!("source: {}", scenario.file).dimmed());
+    let _ = writeln!(out, "{}", wrap(&source.summary, settings));
+    let _ = writeln!(out, "{}", format!("source: {}", source.file).dimmed());
 
     let _ = writeln!(out, "\n{}", heading("Heap events"));
     if trace.events.is_empty() {
@@ -167,10 +168,14 @@ fn events_table(trace: &Trace, names: &Names, settings: Settings, edge: Option<u
         }
         let mut row = vec![Cell::new(event.seq)];
         if with_thread {
-            row.push(Cell::new(event.thread).fg(Color::Magenta));
+            row.push(Cell::new(trace.thread_name(event.thread)).fg(Color::Magenta));
         }
         row.extend([
-            kind_cell(event, narrow, threads && narrow),
+            kind_cell(
+                event,
+                narrow,
+                (threads && narrow).then(|| trace.thread_name(event.thread)),
+            ),
             Cell::new(format!(
                 "{}\n{}",
                 show(settings.addresses, names.event(i), event.address),
@@ -217,8 +222,8 @@ fn events_table(trace: &Trace, names: &Names, settings: Settings, edge: Option<u
 }
 
 /// The event's kind; in the narrow layout a realloc also says whether it
-/// moved, and with `thread` the event's thread is named under it.
-fn kind_cell(event: &Event, narrow: bool, thread: bool) -> Cell {
+/// moved, and the event's thread is named under it when `thread` says.
+fn kind_cell(event: &Event, narrow: bool, thread: Option<&str>) -> Cell {
     let color = match event.kind {
         Kind::Alloc | Kind::AllocZeroed => Color::Green,
         Kind::Realloc => Color::Yellow,
@@ -229,10 +234,9 @@ fn kind_cell(event: &Event, narrow: bool, thread: bool) -> Cell {
         (true, Some(true)) => format!("{}\nmoved", event.kind.name()),
         _ => event.kind.name().to_string(),
     };
-    let text = if thread {
-        format!("{text}\non {}", event.thread)
-    } else {
-        text
+    let text = match thread {
+        Some(thread) => format!("{text}\non {thread}"),
+        None => text,
     };
     Cell::new(text).fg(color)
 }
@@ -258,16 +262,15 @@ fn realloc_cell(event: &Event, mode: AddressMode) -> Cell {
 }
 
 /// The scenario's code on `line`, e.g. `numbers.push(black_box(i));`.
-fn code(trace: &Trace, line: Option<u32>) -> &'static str {
-    line.and_then(|l| trace.scenario.source_line(l))
-        .unwrap_or("") // the notes below the tables say why
+fn code(trace: &Trace, line: Option<u32>) -> &str {
+    line.and_then(|l| trace.source.line(l)).unwrap_or("") // the notes below the tables say why
 }
 
 /// The stack locals table. The narrow layout shows what a local points to
 /// under its address, and its frame under its name.
 pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let narrow = settings.width < NARROW_WIDTH;
-    let frames: HashSet<&str> = trace.locals.iter().map(|l| l.frame).collect();
+    let frames: HashSet<&str> = trace.locals.iter().map(|l| &*l.frame).collect();
     let with_frame = frames.len() > 1 && !narrow;
     let with_targets = !narrow && trace.locals.iter().any(|l| l.points_to.is_some());
     let threads = trace.threads().len() > 1;
@@ -292,19 +295,19 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
     for (i, local) in trace.locals.iter().enumerate() {
         let mut row = vec![];
         if with_thread {
-            row.push(Cell::new(local.thread).fg(Color::Magenta));
+            row.push(Cell::new(trace.thread_name(local.thread)).fg(Color::Magenta));
         }
         if with_frame {
-            row.push(Cell::new(local.frame));
+            row.push(Cell::new(&local.frame));
         }
-        let new_frame = previous_frame != Some((local.thread, local.frame));
-        previous_frame = Some((local.thread, local.frame));
+        let new_frame = previous_frame != Some((local.thread, &*local.frame));
+        previous_frame = Some((local.thread, &*local.frame));
         let mut name = local.name.to_string();
         if narrow && frames.len() > 1 && new_frame {
             name.push_str(&format!("\nin {}()", local.frame));
         }
         if narrow && threads {
-            name.push_str(&format!("\non {}", local.thread));
+            name.push_str(&format!("\non {}", trace.thread_name(local.thread)));
         }
         let slot = format!(
             "{}\n{}",
@@ -319,7 +322,7 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
         };
         row.extend([
             Cell::new(name).fg(Color::Cyan),
-            Cell::new(short_type(local.type_name)),
+            Cell::new(short_type(&local.type_name)),
             Cell::new(place),
             Cell::new(format!("{} / {}", local.size, local.align)),
         ]);
@@ -403,8 +406,8 @@ fn points_to(
 pub fn observations(trace: &Trace, settings: Settings) -> Table {
     let mut fields: Vec<&str> = vec![];
     for observation in &trace.observations {
-        for (name, _) in observation.fields() {
-            if !fields.contains(name) {
+        for (name, _) in &observation.fields {
+            if !fields.contains(&&**name) {
                 fields.push(name);
             }
         }
@@ -414,7 +417,7 @@ pub fn observations(trace: &Trace, settings: Settings) -> Table {
     header.extend(["after event", "line"]);
     let mut table = new_table(settings, &header);
     for (i, observation) in trace.observations.iter().enumerate() {
-        let mut row = vec![Cell::new(i + 1), Cell::new(observation.label)];
+        let mut row = vec![Cell::new(i + 1), Cell::new(&observation.label)];
         for name in &fields {
             row.push(Cell::new(
                 observation
@@ -494,7 +497,7 @@ fn live_table(trace: &Trace, names: &Names, blocks: &[LiveBlock], settings: Sett
     for block in blocks {
         let event = &trace.events[block.event];
         let mut row = vec![];
-        if let Some(name) = block.kept {
+        if let Some(name) = &block.kept {
             row.push(Cell::new(name).fg(Color::Cyan));
         }
         row.extend([
@@ -554,13 +557,13 @@ fn notes(trace: &Trace) -> Vec<String> {
             "the scenario panicked ({message}); the events up to the panic are shown"
         ));
     }
-    if trace.lost_events > 0 {
-        let needed = trace.events.len() as u64 + trace.lost_events;
+    if trace.loss.events > 0 {
+        let needed = trace.events.len() as u64 + trace.loss.events;
         notes.push(format!(
             "{} events did not fit in the recorder's buffer of {} events per thread, so \
              they are missing from the tables and the summary; run again with \
              --capacity {needed} (or more) to keep them all",
-            trace.lost_events, trace.capacity
+            trace.loss.events, trace.loss.event_capacity
         ));
     }
     let unattributed = trace.unattributed();
@@ -568,7 +571,7 @@ fn notes(trace: &Trace) -> Vec<String> {
         notes.push(format!(
             "{unattributed} events have no source line in {}: their call chain did not pass \
              through it, or this build has no line tables",
-            trace.scenario.file_name()
+            trace.source.file_name()
         ));
     }
     notes

@@ -5,7 +5,9 @@
 //! ran. Scenarios never print; they hand data back through the [`Scene`].
 //! Adding one: write the file, then add one `scenario!` line to `SCENARIOS`.
 
+use crate::capture::{self, Options};
 use crate::scene::Scene;
+use crate::trace::{Source, Trace};
 
 mod alignment;
 mod big_data;
@@ -20,6 +22,9 @@ mod locals;
 mod many_boxes;
 mod over_aligned;
 mod panics;
+// Its subject is calling the allocator by hand, which is `unsafe`: the one
+// scenario allowed it (ARCHITECTURE.md, invariants).
+#[allow(unsafe_code)]
 mod raw_alloc;
 mod rc_arc;
 mod rc_cycle;
@@ -50,17 +55,53 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// The file name alone, e.g. `vec_growth.rs`.
-    pub fn file_name(&self) -> &'static str {
-        self.file.rsplit('/').next().unwrap_or(self.file)
+    /// What a trace of this scenario names and quotes.
+    pub fn source(&self) -> Source {
+        Source {
+            id: self.id.into(),
+            title: self.title.into(),
+            summary: self.summary.into(),
+            file: self.file.into(),
+            text: self.source.into(),
+        }
     }
 
-    /// The text of a 1-based source line, trimmed.
-    pub fn source_line(&self, line: u32) -> Option<&'static str> {
-        let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.source.lines().nth(index).map(str::trim)
+    /// Runs the scenario under the recorder, a sized one at size `n` (its
+    /// default when `None`; ignored by scenarios that take no size).
+    pub fn trace(&self, options: Options, n: Option<usize>) -> Trace {
+        let n = n.or(self.default_n).unwrap_or(0);
+        capture::trace(self.source(), options, |s| {
+            s.set_n(n);
+            (self.run)(s)
+        })
     }
 }
+
+/// A set of scenarios: the ones `memlab list` shows, and hidden ones that
+/// can be run by id but are never listed or suggested.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub listed: &'static [Scenario],
+    pub hidden: &'static [Scenario],
+}
+
+impl Catalogue {
+    /// The scenario named `id`, listed or hidden.
+    pub fn find(&self, id: &str) -> Option<&'static Scenario> {
+        self.listed.iter().chain(self.hidden).find(|s| s.id == id)
+    }
+
+    /// Up to three listed scenario ids closest to `id` in spelling, closest first.
+    pub fn closest(&self, id: &str) -> Vec<&'static str> {
+        crate::closest(id, self.listed.iter().map(|s| s.id))
+    }
+}
+
+/// memlab's own scenarios.
+pub const BUILT_IN: Catalogue = Catalogue {
+    listed: SCENARIOS,
+    hidden: HIDDEN,
+};
 
 macro_rules! scenario {
     ($module:ident, $id:literal, $title:literal, $summary:literal) => {
@@ -221,14 +262,14 @@ pub const HIDDEN: &[Scenario] = &[scenario!(
     "Indexes past the end of a Vec: memlab reports the panic and exits 1"
 )];
 
-/// The scenario named `id`.
+/// The built-in scenario named `id`.
 pub fn find(id: &str) -> Option<&'static Scenario> {
-    SCENARIOS.iter().chain(HIDDEN).find(|s| s.id == id)
+    BUILT_IN.find(id)
 }
 
-/// Up to three scenario ids closest to `id` in spelling, closest first.
+/// Up to three built-in scenario ids closest to `id` in spelling, closest first.
 pub fn closest(id: &str) -> Vec<&'static str> {
-    crate::closest(id, SCENARIOS.iter().map(|s| s.id))
+    BUILT_IN.closest(id)
 }
 
 #[cfg(test)]
@@ -254,6 +295,9 @@ mod tests {
     fn closest_suggests_near_misses() {
         assert_eq!(closest("vec-grwth")[0], "vec-growth");
         assert_eq!(closest("boxx")[0], "box");
-        assert_eq!(find("vec-growth").unwrap().file_name(), "vec_growth.rs");
+        assert_eq!(
+            find("vec-growth").unwrap().source().file_name(),
+            "vec_growth.rs"
+        );
     }
 }

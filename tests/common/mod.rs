@@ -1,14 +1,14 @@
 //! Helpers shared by the scenario test files (each file uses some of them).
 #![allow(dead_code)]
 
-use memlab::recorder::{Kind, Options};
 use memlab::scenarios::{self, Scenario};
-use memlab::scene::Local;
+use memlab::trace::Local;
 use memlab::trace::{Event, Trace};
+use memlab::{Kind, Options};
 
 /// A live run of scenario `id`.
 pub fn run(id: &str) -> Trace {
-    Trace::run(scenario(id), Options::default())
+    scenario(id).trace(Options::default(), None)
 }
 
 #[track_caller]

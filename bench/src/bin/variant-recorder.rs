@@ -3,7 +3,8 @@
 //! lines) and `lines` (recording with `Lines::Auto`: the frame-pointer walk
 //! in a build with frame pointers).
 
-use memlab::recorder::{self, Lines, Options, Recorder};
+use memlab::capture::recorder::{self, Recorder};
+use memlab::{Lines, Options};
 use memlab_bench::{Workload, timed};
 
 #[global_allocator]
@@ -13,6 +14,7 @@ fn record(workload: Workload, lines: Lines) -> (u128, Option<u64>) {
     let options = Options {
         capacity: workload.max_events(),
         lines,
+        ..Options::default()
     };
     let mut recording = None;
     let nanos = timed(|| recording = Some(recorder::record(options, || workload.run())));

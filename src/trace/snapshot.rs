@@ -15,10 +15,7 @@
 //! - a block's len, capacity and first elements are shown only at the moment
 //!   of the probe that read them, when nothing since can have changed them.
 
-use crate::recorder::Kind;
-use crate::region::Region;
-use crate::scene::{Local, Preview};
-use crate::trace::{Event, Trace, block_containing};
+use super::{Event, Kind, Local, Preview, Region, Thread, Trace, block_containing};
 
 /// Most blocks one snapshot shows; freed blocks nothing points to go first.
 pub const MAX_BLOCKS: usize = 10;
@@ -57,11 +54,11 @@ pub fn block_ids(events: &[Event]) -> Vec<Option<usize>> {
 pub enum Moment {
     /// Just after the probes on `thread` up to `order` (see `Local::order`),
     /// the last of them on `line`, taken after `after_event` events; `key`
-    /// orders it among other threads' probes (see `recorder::probe_mark`).
+    /// orders it among other threads' probes (see `Local::key`).
     Probe {
         after_event: usize,
         line: u32,
-        thread: &'static str,
+        thread: Thread,
         key: u64,
         order: usize,
     },
@@ -73,7 +70,7 @@ pub enum Moment {
 
 /// What a probed stack slot holds at the moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SlotState {
+pub enum SlotState<'t> {
     /// Not a pointer (or memlab cannot tell what it points to).
     Value,
     /// Points into heap block `block`, `offset` bytes from its start.
@@ -82,7 +79,7 @@ pub enum SlotState {
     /// dangles on purpose (an empty `Vec`); the local's own target says where.
     Elsewhere,
     /// An owner whose block a later-probed owner holds: moved from.
-    MovedTo { name: &'static str },
+    MovedTo { name: &'t str },
     /// Its block has been freed, so the local no longer exists.
     Gone { block: usize, freed_at: usize },
     /// The scenario said it went out of scope, on `line`.
@@ -95,14 +92,14 @@ pub struct Slot<'t> {
     /// Index into `Trace::locals` of the probe shown.
     pub index: usize,
     pub local: &'t Local,
-    pub state: SlotState,
+    pub state: SlotState<'t>,
 }
 
 /// The slots of one function's frame on one thread, highest address first.
 #[derive(Clone, Debug)]
 pub struct Frame<'t> {
-    pub thread: &'static str,
-    pub name: &'static str,
+    pub thread: Thread,
+    pub name: &'t str,
     pub slots: Vec<Slot<'t>>,
 }
 
@@ -116,7 +113,7 @@ pub struct Contents {
 
 /// A heap block at the moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Block {
+pub struct Block<'t> {
     /// Its number: `H{id}` in symbolic names.
     pub id: usize,
     /// Index into `Trace::events` of the last event that touched it so far.
@@ -133,7 +130,7 @@ pub struct Block {
     /// Touched by the event the moment follows (step-through).
     pub current: bool,
     /// At the end: the name the scenario kept it alive under on purpose.
-    pub kept: Option<&'static str>,
+    pub kept: Option<&'t str>,
     /// At the end: never freed, and not kept on purpose.
     pub leaked: bool,
 }
@@ -147,7 +144,7 @@ pub struct Snapshot<'t> {
     /// Frames in address order, highest first: the stack grows down.
     pub frames: Vec<Frame<'t>>,
     /// Blocks shown, in order of allocation.
-    pub blocks: Vec<Block>,
+    pub blocks: Vec<Block<'t>>,
     /// Blocks allocated so far but left out (freed, nothing points to them).
     pub hidden: usize,
 }
@@ -156,15 +153,15 @@ pub struct Snapshot<'t> {
 /// said to be out of scope), then the end. A group is probes on one thread,
 /// on the same or consecutive lines, with no heap event between them.
 pub fn moments(trace: &Trace) -> Vec<Moment> {
-    let mut probes: Vec<(usize, u64, usize, &'static str, u32)> = trace
+    let mut probes: Vec<(usize, u64, usize, Thread, u32)> = trace
         .locals
         .iter()
-        .map(|l| (l.after_event, l.mark.0, l.order, l.thread, l.line))
+        .map(|l| (l.after_event, l.key, l.order, l.thread, l.line))
         .chain(
             trace
                 .scope_ends
                 .iter()
-                .map(|e| (e.after_event, e.mark.0, e.order, e.thread, e.line)),
+                .map(|e| (e.after_event, e.key, e.order, e.thread, e.line)),
         )
         .collect();
     probes.sort_by_key(|&(after_event, key, order, ..)| (after_event, key, order));
@@ -201,12 +198,12 @@ pub fn moment_naming(trace: &Trace, name: &str) -> Option<Moment> {
         .locals
         .iter()
         .filter(|l| l.name == name)
-        .map(|l| (l.after_event, l.mark.0, l.order, l.thread));
+        .map(|l| (l.after_event, l.key, l.order, l.thread));
     let ends = trace
         .scope_ends
         .iter()
-        .filter(|e| e.names.contains(&name))
-        .map(|e| (e.after_event, e.mark.0, e.order, e.thread));
+        .filter(|e| e.names(name))
+        .map(|e| (e.after_event, e.key, e.order, e.thread));
     let (after_event, key, order, thread) = locals.chain(ends).max()?;
     moments(trace)
         .into_iter()
@@ -215,7 +212,12 @@ pub fn moment_naming(trace: &Trace, name: &str) -> Option<Moment> {
 
 /// Whether a probe on `thread` with mark key `key` and number `order`, taken
 /// after `after_event` events, comes at or before `moment`.
-fn taken_by(moment: Moment, thread: &str, (after_event, key): (usize, u64), order: usize) -> bool {
+fn taken_by(
+    moment: Moment,
+    thread: Thread,
+    (after_event, key): (usize, u64),
+    order: usize,
+) -> bool {
     match moment {
         Moment::Probe {
             after_event: a,
@@ -233,7 +235,7 @@ fn taken_by(moment: Moment, thread: &str, (after_event, key): (usize, u64), orde
 }
 
 fn is_owner(local: &Local) -> bool {
-    let t = local.type_name;
+    let t = &local.type_name;
     t.starts_with("alloc::boxed::Box<")
         || t.starts_with("alloc::vec::Vec<")
         || t == "alloc::string::String"
@@ -271,7 +273,7 @@ impl<'t> Snapshot<'t> {
             if !taken_by(
                 moment,
                 local.thread,
-                (local.after_event, local.mark.0),
+                (local.after_event, local.key),
                 local.order,
             ) {
                 continue;
@@ -287,15 +289,15 @@ impl<'t> Snapshot<'t> {
             trace
                 .scope_ends
                 .iter()
-                .filter(|e| taken_by(moment, e.thread, (e.after_event, e.mark.0), e.order))
+                .filter(|e| taken_by(moment, e.thread, (e.after_event, e.key), e.order))
                 .find(|e| {
-                    (e.thread, e.frame) == (local.thread, local.frame)
+                    (e.thread, &e.frame) == (local.thread, &local.frame)
                         && e.order > local.order
-                        && e.names.contains(&local.name)
+                        && e.names(&local.name)
                 })
         };
         // Whether the scenario probed a local on `thread` after probe `order`.
-        let probed_after = |thread: &str, order: usize| {
+        let probed_after = |thread: Thread, order: usize| {
             shown.iter().any(|&j| {
                 let other = &trace.locals[j];
                 other.thread == thread && other.order > order
@@ -343,14 +345,16 @@ impl<'t> Snapshot<'t> {
                 .iter()
                 .find(|b| is_owner(b.local) && b.state == SlotState::PointsTo { block, offset: 0 });
             if let Some(b) = later {
-                slots[a].state = SlotState::MovedTo { name: b.local.name };
+                slots[a].state = SlotState::MovedTo {
+                    name: &b.local.name,
+                };
             }
         }
 
         // Frames: slots grouped by thread and function, highest address first.
         let mut frames: Vec<Frame<'t>> = vec![];
         for slot in slots {
-            let key = (slot.local.thread, slot.local.frame);
+            let key = (slot.local.thread, &*slot.local.frame);
             match frames.iter_mut().find(|f| (f.thread, f.name) == key) {
                 Some(frame) => frame.slots.push(slot),
                 None => frames.push(Frame {
@@ -380,7 +384,7 @@ impl<'t> Snapshot<'t> {
             })
             .collect();
         let live_at_end = moment == Moment::End;
-        let mut blocks: Vec<Block> = vec![];
+        let mut blocks: Vec<Block<'t>> = vec![];
         for (index, last_event) in last.iter().enumerate() {
             let Some(last_event) = *last_event else {
                 continue;
@@ -410,7 +414,7 @@ impl<'t> Snapshot<'t> {
                 .kept
                 .iter()
                 .find(|k| freed.is_none() && live_at_end && k.address == event.address)
-                .map(|k| k.name);
+                .map(|k| &*k.name);
             blocks.push(Block {
                 id,
                 last_event,
@@ -451,7 +455,7 @@ impl<'t> Snapshot<'t> {
     }
 
     /// The shown block numbered `id`.
-    pub fn block(&self, id: usize) -> Option<&Block> {
+    pub fn block(&self, id: usize) -> Option<&Block<'t>> {
         self.blocks.iter().find(|b| b.id == id)
     }
 }

@@ -7,19 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::trace::{Trace, block_containing};
-
-/// How addresses are printed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum AddressMode {
-    /// `0x55d0c3a1b2c0`
-    #[default]
-    Real,
-    /// `H1`, `S1`
-    Symbolic,
-    /// `H1 0x55d0c3a1b2c0`
-    Both,
-}
+use super::{Trace, block_containing};
 
 /// The names of one trace's blocks and slots.
 #[derive(Clone, Debug, Default)]
@@ -35,7 +23,7 @@ pub struct Names {
 
 impl Names {
     pub fn new(trace: &Trace) -> Names {
-        let events = crate::snapshot::block_ids(&trace.events);
+        let events = super::snapshot::block_ids(&trace.events);
         let targets = trace
             .locals
             .iter()
@@ -92,23 +80,10 @@ impl Names {
     }
 }
 
-/// Formats an address with its name as `mode` asks; unnamed addresses stay real.
-pub fn show(mode: AddressMode, name: Option<String>, address: usize) -> String {
-    let real = super::address(address);
-    match (mode, name) {
-        (AddressMode::Symbolic, Some(name)) => name,
-        (AddressMode::Both, Some(name)) => format!("{name} {real}"),
-        _ => real,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recorder::Kind;
-    use crate::scenarios;
-    use crate::scene::{Local, Target};
-    use crate::trace::Event;
+    use crate::trace::{Event, Kind, Local, Loss, Region, Source, Target, Thread};
 
     fn event(seq: usize, kind: Kind, address: usize, old: Option<(usize, usize)>) -> Event {
         Event {
@@ -119,32 +94,32 @@ mod tests {
             align: 8,
             old,
             line: None,
-            region: crate::region::Region::Unknown,
+            region: Region::Unknown,
             usable: None,
-            thread: "main",
+            thread: Thread(0),
         }
     }
 
     fn local(address: usize, target: usize, after_event: usize) -> Local {
         Local {
-            thread: "main",
-            frame: "run",
-            name: "x",
-            type_name: "Box<u64>",
+            thread: Thread(0),
+            frame: "run".into(),
+            name: "x".into(),
+            type_name: "Box<u64>".into(),
             address,
             size: 8,
             align: 8,
-            region: crate::region::Region::Stack,
+            region: Region::Stack,
             preview: Default::default(),
             points_to: Some(Target {
                 address: target,
                 len: None,
                 capacity: None,
-                region: crate::region::Region::Unknown,
+                region: Region::Unknown,
             }),
             line: 1,
             after_event,
-            mark: (0, 0),
+            key: 0,
             order: 0,
         }
     }
@@ -152,7 +127,7 @@ mod tests {
     #[test]
     fn names_follow_blocks_not_addresses() {
         let trace = Trace {
-            scenario: scenarios::find("box").unwrap(),
+            source: Source::new("names", file!()),
             events: vec![
                 event(1, Kind::Alloc, 0x100, None),
                 event(2, Kind::Realloc, 0x200, Some((0x100, 8))), // moved: still H1
@@ -168,8 +143,8 @@ mod tests {
             observations: vec![],
             kept: vec![],
             scope_ends: vec![],
-            lost_events: 0,
-            capacity: 0,
+            thread_names: vec!["main".into()],
+            loss: Loss::default(),
             panic: None,
         };
         let names = Names::new(&trace);
@@ -180,7 +155,5 @@ mod tests {
         assert_eq!(names.target(2), None);
         assert_eq!(names.slot(0x7000).as_deref(), Some("S1"));
         assert_eq!(names.slot(0x7008).as_deref(), Some("S2"));
-        assert_eq!(show(AddressMode::Both, names.event(0), 0x200), "H1 0x200");
-        assert_eq!(show(AddressMode::Symbolic, None, 0x200), "0x200");
     }
 }

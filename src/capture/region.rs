@@ -15,39 +15,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// A region of the address space.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Region {
-    /// The main thread's stack.
-    Stack,
-    /// A spawned thread's stack.
-    ThreadStack,
-    /// The brk heap segment (glibc's main arena).
-    Heap,
-    /// A block in a mapping of its own (glibc: requests above the mmap threshold).
-    Mmap,
-    /// A spawned thread's malloc arena (glibc).
-    Arena,
-    /// Inside the program binary: code, read-only data, data.
-    Static,
-    #[default]
-    Unknown,
-}
-
-impl Region {
-    /// The name used in tables and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Region::Stack => "stack",
-            Region::ThreadStack => "thread-stack",
-            Region::Heap => "heap",
-            Region::Mmap => "mmap",
-            Region::Arena => "arena",
-            Region::Static => "static",
-            Region::Unknown => "unknown",
-        }
-    }
-}
+use crate::trace::Region;
 
 const UNCHECKED: u8 = 0;
 const GLIBC: u8 = 1;

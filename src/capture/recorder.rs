@@ -1,4 +1,4 @@
-//! The recording global allocator: memlab's only `unsafe` code.
+//! The recording global allocator.
 //!
 //! [`Recorder`] forwards every `GlobalAlloc` method to [`System`] (`realloc`
 //! included, so in-place growth stays visible) and, when the calling thread is
@@ -36,13 +36,11 @@ use std::ptr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::region::Region;
+use super::{DEFAULT_CAPACITY, Lines, Options};
+use crate::trace::{Kind, Region};
 
 /// memlab's global allocator: `System` plus per-thread recording.
 pub struct Recorder;
-
-/// How many events a recording keeps unless told otherwise.
-pub const DEFAULT_CAPACITY: usize = 1 << 20;
 
 /// Most frames kept per event: enough to reach the scenario from the allocator
 /// in a debug build, where nothing is inlined.
@@ -70,28 +68,6 @@ static RECORDING_THREADS: AtomicUsize = AtomicUsize::new(0);
 /// Boxed so a buffer keeps its address while the allocator writes through it.
 #[allow(clippy::vec_box)]
 static POOL: Mutex<Vec<Box<Buffers>>> = Mutex::new(Vec::new());
-
-/// Which allocator method produced an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Kind {
-    Alloc = 0,
-    AllocZeroed = 1,
-    Realloc = 2,
-    Dealloc = 3,
-}
-
-impl Kind {
-    /// The name used in tables and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Alloc => "alloc",
-            Kind::AllocZeroed => "alloc_zeroed",
-            Kind::Realloc => "realloc",
-            Kind::Dealloc => "dealloc",
-        }
-    }
-}
 
 /// One allocator call as seen inside the allocator: plain data, no source line
 /// yet (see [`Recording::chain`]).
@@ -180,35 +156,6 @@ impl std::fmt::Debug for RawEvent {
             .field("region", &self.region)
             .field("usable", &self.usable())
             .finish()
-    }
-}
-
-/// How events are tied to source lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lines {
-    /// No call chains: the cheapest recording.
-    Off,
-    /// The fastest capture this build supports: a frame-pointer walk when built
-    /// with frame pointers (see build.rs), otherwise `Unwind`.
-    Auto,
-    /// The `backtrace` crate's unwinder (DWARF CFI): slower, needs no frame pointers.
-    Unwind,
-}
-
-/// Settings of one recording.
-#[derive(Clone, Copy, Debug)]
-pub struct Options {
-    /// Events kept; further events are counted as lost.
-    pub capacity: usize,
-    pub lines: Lines,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            capacity: DEFAULT_CAPACITY,
-            lines: Lines::Auto,
-        }
     }
 }
 
@@ -386,7 +333,7 @@ pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
     assert!(!already, "memlab recordings do not nest");
 
     pause_panic_hooks();
-    crate::region::check_allocator();
+    super::region::check_allocator();
     let mut buffers = take_buffers(options.capacity);
     // Frame walks stay between the allocator's frame and this address:
     // `record`'s own locals sit above every frame `f` and the allocator run in.
@@ -447,7 +394,7 @@ pub fn thread_stack() -> Option<(usize, usize)> {
     if cached.1 != 0 {
         return Some(cached);
     }
-    let found = crate::region::thread_stack()?;
+    let found = super::region::thread_stack()?;
     let _ = STATE.try_with(|state| {
         state.stack_low.set(found.0);
         state.stack_high.set(found.1);
@@ -725,7 +672,7 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
             Lines::Off => NO_CHAIN,
             _ => capture_chain(buffers),
         };
-        let (region, usable) = crate::region::of_block(block);
+        let (region, usable) = super::region::of_block(block);
         prefetch_ahead(&buffers.events);
         // Below capacity (`limit` ≤ capacity): the push never allocates.
         buffers.events.push(RawEvent {
