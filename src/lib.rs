@@ -37,6 +37,7 @@ pub use capture::scene::{Scene, Spawned};
 pub use capture::{Lines, Options, trace};
 pub use trace::{Event, Kind, Region, Source, Summary, Trace};
 
+#[cfg(feature = "global-allocator")]
 use capture::recorder;
 
 // lesson: install
