@@ -26,6 +26,8 @@ pub mod trace;
 #[allow(unsafe_code)] // the one room for it: see its header
 pub mod capture;
 
+pub mod app;
+pub mod export;
 pub mod lessons;
 pub mod render;
 pub mod scenarios;

@@ -5,9 +5,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use memlab::lessons::{self, Block};
-use memlab::render::lesson::{Layout, Piece, Runs};
+use memlab::Options;
+use memlab::lessons::{self, Block, Plan};
+use memlab::render::lesson::{Layout, Piece};
 use memlab::render::{AddressMode, Settings};
+use memlab::scenarios::BUILT_IN;
 
 fn memlab(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
@@ -42,20 +44,21 @@ fn check(args: &[&str], stdin: &str, code: i32) -> (String, String) {
 
 #[test]
 fn every_lesson_renders_at_every_width_and_layout() {
-    let lessons = lessons::embedded().expect("the built-in lessons load");
+    let lessons = lessons::embedded(&BUILT_IN).expect("the built-in lessons load");
     assert!(!lessons.is_empty());
-    let mut runs = Runs::default();
     for lesson in &lessons {
+        let plan = Plan::build(lesson, |id| {
+            Some(BUILT_IN.find(id)?.trace(Options::default(), None))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
         for width in [60u16, 80, 160] {
             for layout in [Layout::Stacked, Layout::Side] {
                 let settings = Settings {
                     width,
-                    color: false,
                     addresses: AddressMode::Real,
                     ascii: false,
                 };
-                let pieces = memlab::render::lesson::lesson(lesson, &mut runs, settings, layout)
-                    .unwrap_or_else(|e| panic!("{e}"));
+                let pieces = memlab::render::lesson::lesson(&plan, settings, layout);
                 let text: String = pieces
                     .iter()
                     .filter_map(|p| match p {
@@ -79,7 +82,7 @@ fn every_lesson_renders_at_every_width_and_layout() {
 
 #[test]
 fn every_lesson_asks_a_prediction_before_its_evidence() {
-    for lesson in lessons::embedded().unwrap() {
+    for lesson in lessons::embedded(&BUILT_IN).unwrap() {
         let first_predict = lesson
             .blocks
             .iter()
@@ -109,7 +112,7 @@ fn list_shows_lessons_in_order_then_scenarios() {
     let lessons = stdout.find("Lessons").unwrap();
     let scenarios = stdout.find("Scenarios").unwrap();
     assert!(lessons < scenarios);
-    let ids: Vec<String> = lessons::embedded()
+    let ids: Vec<String> = lessons::embedded(&BUILT_IN)
         .unwrap()
         .into_iter()
         .map(|l| l.id)

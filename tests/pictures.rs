@@ -17,7 +17,6 @@ use textwrap::core::display_width;
 fn settings(width: u16) -> Settings {
     Settings {
         width,
-        color: false,
         addresses: AddressMode::Symbolic,
         ascii: false,
     }

@@ -1,24 +1,10 @@
 //! A grid of styled characters for pictures (diagrams, charts), and the line
 //! and box glyphs in Unicode or plain ASCII.
 
-use colored::Colorize;
 use unicode_width::UnicodeWidthChar;
 
-/// How a cell is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Style {
-    Plain,
-    Dim,
-    Bold,
-    /// A local's or block's name.
-    Name,
-    /// Arrows and chart marks.
-    Accent,
-    /// Leaks and reallocations.
-    Alert,
-    /// The current event in step-through; peaks.
-    Highlight,
-}
+pub use super::style::Style;
+use super::style::paint;
 
 /// Connections of a line cell.
 pub const UP: u8 = 1;
@@ -222,8 +208,9 @@ impl Canvas {
         self.put(bottom, right, glyphs.line(UP | LEFT), style);
     }
 
-    /// The picture as lines, trailing spaces removed, styled when `color`.
-    pub fn lines(&self, color: bool) -> Vec<String> {
+    /// The picture as lines, trailing spaces removed, each run of cells in
+    /// its style (runs of spaces are left plain).
+    pub fn lines(&self) -> Vec<String> {
         self.rows
             .iter()
             .map(|row| {
@@ -237,27 +224,16 @@ impl Canvas {
                     let style = row[start].1;
                     let run_end = (start..end).find(|&i| row[i].1 != style).unwrap_or(end);
                     let text: String = row[start..run_end].iter().map(|&(c, _)| c).collect();
-                    line.push_str(&paint(&text, style, color));
+                    if text.trim().is_empty() {
+                        line.push_str(&text);
+                    } else {
+                        line.push_str(&paint(&text, style));
+                    }
                     start = run_end;
                 }
                 line
             })
             .collect()
-    }
-}
-
-fn paint(text: &str, style: Style, color: bool) -> String {
-    if !color || text.trim().is_empty() {
-        return text.to_string();
-    }
-    match style {
-        Style::Plain => text.to_string(),
-        Style::Dim => text.dimmed().to_string(),
-        Style::Bold => text.bold().to_string(),
-        Style::Name => text.cyan().bold().to_string(),
-        Style::Accent => text.cyan().to_string(),
-        Style::Alert => text.red().bold().to_string(),
-        Style::Highlight => text.yellow().bold().to_string(),
     }
 }
 
@@ -273,13 +249,13 @@ mod tests {
         let used = canvas.text(1, 1, "a long text here", 10, Style::Plain, &glyphs);
         assert_eq!(used, 10);
         assert_eq!(
-            canvas.lines(false),
+            canvas.lines(),
             ["┌──────────┐", "│a long te…│", "└──────────┘"]
         );
         let ascii = Glyphs::new(true);
         let mut canvas = Canvas::new(6);
         canvas.frame(0, 0, 6, 2, true, Style::Plain, &ascii);
-        assert_eq!(canvas.lines(false), ["+....+", "+....+"]);
+        assert_eq!(canvas.lines(), ["+....+", "+....+"]);
     }
 
     #[test]

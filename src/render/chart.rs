@@ -11,9 +11,8 @@
 
 use std::fmt::Write as _;
 
-use colored::Colorize;
-
 use super::canvas::{Canvas, DOWN, Glyphs, LEFT, RIGHT, Style, UP};
+use super::style::paint;
 use super::{Settings, fill};
 use crate::trace::Kind;
 use crate::trace::Trace;
@@ -153,7 +152,7 @@ pub fn capacity(trace: &Trace, settings: Settings) -> Option<Vec<String>> {
             );
         }
     }
-    let mut lines = canvas.lines(settings.color);
+    let mut lines = canvas.lines();
     if rows.len() > MAX_ROWS {
         lines.push(format!(
             " … and {} more observations",
@@ -165,16 +164,8 @@ pub fn capacity(trace: &Trace, settings: Settings) -> Option<Vec<String>> {
          the full width is {biggest}.",
         glyphs.full, glyphs.spare
     );
-    lines.extend(fill(&scale, width).lines().map(|l| paint_dim(l, settings)));
+    lines.extend(fill(&scale, width).lines().map(|l| paint(l, Style::Dim)));
     Some(lines)
-}
-
-fn paint_dim(text: &str, settings: Settings) -> String {
-    if settings.color {
-        text.dimmed().to_string()
-    } else {
-        text.to_string()
-    }
 }
 
 /// Live heap bytes (requested sizes of the trace's blocks not yet freed)
@@ -292,7 +283,7 @@ pub fn live_bytes(trace: &Trace, settings: Settings) -> Vec<String> {
         Style::Dim,
         &glyphs,
     );
-    lines.extend(canvas.lines(settings.color));
+    lines.extend(canvas.lines());
 
     let blocks = trace.live_blocks();
     let kept: usize = blocks
@@ -319,13 +310,7 @@ pub fn live_bytes(trace: &Trace, settings: Settings) -> Vec<String> {
     let text = format!(
         "Bytes requested by blocks not yet freed, after each heap event (#1 to #{n}).{scale} {caption}"
     );
-    let style = if end > kept { Style::Alert } else { Style::Dim };
-    for line in fill(&text, width).lines() {
-        lines.push(match (settings.color, style) {
-            (true, Style::Alert) => line.red().to_string(),
-            (true, _) => line.dimmed().to_string(),
-            _ => line.to_string(),
-        });
-    }
+    let style = if end > kept { Style::Lost } else { Style::Dim };
+    lines.extend(fill(&text, width).lines().map(|line| paint(line, style)));
     lines
 }

@@ -14,10 +14,9 @@
 
 use std::fmt::Write as _;
 
-use colored::Colorize;
-
 use super::canvas::{Canvas, DOWN, Glyphs, LEFT, RIGHT, Style, UP};
 use super::show;
+use super::style::paint;
 use super::{Settings, short_type};
 use crate::trace::Region;
 use crate::trace::Trace;
@@ -47,7 +46,7 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
         dot = glyphs.dot,
         id = source.id
     );
-    let how = super::fill(&how, usize::from(settings.width)).dimmed();
+    let how = paint(&super::fill(&how, usize::from(settings.width)), Style::Dim);
     format!("{title}\n{how}\n\n{}", diagrams(trace, &names, settings))
 }
 
@@ -92,15 +91,11 @@ pub fn heading(trace: &Trace, snapshot: &Snapshot, settings: Settings) -> String
         Moment::Event { .. } => format!("Memory {events}"),
         Moment::End => format!("At the end, {events}: the scenario has returned"),
     };
-    let text = super::fill(&text, usize::from(settings.width));
-    if settings.color {
-        text.lines()
-            .map(|l| l.bold().to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else {
-        text
-    }
+    super::fill(&text, usize::from(settings.width))
+        .lines()
+        .map(|l| paint(l, Style::Bold))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One diagram, as lines no wider than the settings' width.
@@ -113,7 +108,7 @@ pub fn draw(trace: &Trace, names: &Names, snapshot: &Snapshot, settings: Setting
         let layout = Layout::new(width, lanes);
         let picture = Picture::draw(trace, names, snapshot, settings, &glyphs, layout);
         if picture.lanes <= lanes || lanes >= 8 {
-            return picture.canvas.lines(settings.color);
+            return picture.canvas.lines();
         }
         lanes = picture.lanes;
     }

@@ -1,17 +1,13 @@
 //! A lesson laid out for the terminal: prose, and beside it (or below it) the
-//! live evidence. The result is a list of [`Piece`]s; `main` prints them and,
-//! in step mode, waits at each pause and asks each prediction.
+//! live evidence. It reads a [`Plan`] (the lesson with its runs, made by the
+//! caller) and returns a list of [`Piece`]s; the CLI prints them and, in step
+//! mode, waits at each pause and asks each prediction.
 
-use std::collections::HashMap;
-
-use colored::Colorize;
 use textwrap::core::display_width;
 
+use super::style::{Style, paint};
 use super::{Settings, chart, diagram, listing, markdown, table};
-use crate::capture::Options;
-use crate::lessons::{Answer, Block, Chart, DiagramAt, Lesson, LessonError, Query, Value, View};
-use crate::scenarios;
-use crate::trace::Trace;
+use crate::lessons::{Block, Chart, DiagramAt, Plan, Prediction, Value, Verdict, View, judge};
 use crate::trace::names::Names;
 use crate::trace::snapshot::{self, Moment};
 
@@ -49,38 +45,9 @@ pub enum Piece {
     Predict(Prediction),
 }
 
-/// A question's answer from the live run, with its explanation.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Prediction {
-    pub value: Value,
-    /// Where the value comes from, e.g. "capacity in observation 5 of vec-growth".
-    pub source: String,
-    pub why: Option<String>,
-}
-
-/// Runs each scenario once per lesson.
-#[derive(Default)]
-pub struct Runs {
-    traces: HashMap<&'static str, Trace>,
-}
-
-impl Runs {
-    pub fn get(&mut self, id: &'static str) -> &Trace {
-        self.traces.entry(id).or_insert_with(|| {
-            let scenario = scenarios::find(id).expect("directives name registered scenarios");
-            scenario.trace(Options::default(), None)
-        })
-    }
-}
-
-/// Lays out `lesson`; fails (naming the file and line) when a prediction
-/// cannot be answered from the live run.
-pub fn lesson(
-    lesson: &Lesson,
-    runs: &mut Runs,
-    settings: Settings,
-    layout: Layout,
-) -> Result<Vec<Piece>, LessonError> {
+/// Lays out a lesson with its runs.
+pub fn lesson(plan: &Plan, settings: Settings, layout: Layout) -> Vec<Piece> {
+    let lesson = plan.lesson;
     let width = usize::from(settings.width);
     let mut pieces = vec![];
     for chunk in chunks(&lesson.blocks) {
@@ -100,8 +67,8 @@ pub fn lesson(
         let mut prediction = None;
         for block in chunk {
             match block {
-                Block::Evidence { views, line } => {
-                    let lines = render_views(lesson, *line, views, runs, evidence_settings)?;
+                Block::Evidence { views, .. } => {
+                    let lines = render_views(plan, views, evidence_settings);
                     if layout == Layout::Stacked {
                         flush_prose(&mut pieces, &mut prose, left);
                         pieces.push(Piece::Text(join(&lines)));
@@ -110,7 +77,7 @@ pub fn lesson(
                         evidence.push(lines);
                     }
                 }
-                Block::Answer(answer) => prediction = Some(predict(lesson, answer, runs)?),
+                Block::Answer(answer) => prediction = plan.prediction(answer).cloned(),
                 prose_block => prose.push(prose_block.clone()),
             }
         }
@@ -125,8 +92,8 @@ pub fn lesson(
                     // Too narrow for this evidence beside prose: one after the other.
                     let mut evidence: Vec<String> = vec![];
                     for block in chunk {
-                        if let Block::Evidence { views, line } = block {
-                            evidence.extend(render_views(lesson, *line, views, runs, settings)?);
+                        if let Block::Evidence { views, .. } = block {
+                            evidence.extend(render_views(plan, views, settings));
                         }
                     }
                     flush_prose(&mut pieces, &mut prose, width);
@@ -140,7 +107,7 @@ pub fn lesson(
             None => {}
         }
     }
-    Ok(pieces)
+    pieces
 }
 
 /// Splits the lesson at each heading (a new section) and after each answer
@@ -201,136 +168,111 @@ fn beside(left: &[String], right: &[String], left_width: usize) -> String {
     text
 }
 
-/// The lines of an evidence block's views; an error names the block's line.
-fn render_views(
-    lesson: &Lesson,
-    line: usize,
-    views: &[View],
-    runs: &mut Runs,
-    settings: Settings,
-) -> Result<Vec<String>, LessonError> {
-    let mut lines = vec![];
-    for view in views {
-        let rendered = render_view(view, runs, settings).map_err(|message| LessonError {
-            origin: lesson.origin.clone(),
-            line,
-            message,
-        })?;
-        lines.extend(rendered);
-    }
-    Ok(lines)
+/// The lines of an evidence block's views.
+fn render_views(plan: &Plan, views: &[View], settings: Settings) -> Vec<String> {
+    views
+        .iter()
+        .flat_map(|view| render_view(plan, view, settings))
+        .collect()
 }
 
-fn render_view(view: &View, runs: &mut Runs, settings: Settings) -> Result<Vec<String>, String> {
+fn render_view(plan: &Plan, view: &View, settings: Settings) -> Vec<String> {
     let width = usize::from(settings.width);
-    let (caption, lines) = match view {
-        View::Excerpt { file, text } => (
-            format!("memlab's own code, from {file}"),
-            markdown::code(text, width),
+    if let View::Excerpt { file, text } = view {
+        let caption = format!("memlab's own code, from {file}");
+        return captioned(&caption, markdown::code(text, width), width);
+    }
+    // The plan holds a run of every scenario a view names.
+    let Some((id, trace)) = view.scenario().and_then(|id| Some((id, plan.trace(id)?))) else {
+        return vec![];
+    };
+    let names = Names::new(trace);
+    let (what, lines): (&str, Vec<String>) = match view {
+        View::Leaks(_) => {
+            let report = table::leak_report(trace, &names, settings);
+            ("leak report", report.lines().map(str::to_string).collect())
+        }
+        View::Diagram { at, .. } => {
+            let lines = match at {
+                DiagramAt::All => diagram::diagrams(trace, &names, settings)
+                    .lines()
+                    .map(str::to_string)
+                    .collect(),
+                DiagramAt::End => diagram::at(trace, &names, Moment::End, settings),
+                // The plan checked that the run has such a local.
+                DiagramAt::After(local) => match snapshot::moment_naming(trace, local) {
+                    Some(moment) => diagram::at(trace, &names, moment, settings),
+                    None => vec![],
+                },
+            };
+            ("memory diagram", lines)
+        }
+        View::Chart {
+            chart: Chart::Capacity,
+            ..
+        } => (
+            "length and capacity",
+            chart::capacity(trace, settings).unwrap_or_default(),
         ),
-        view => {
-            let id = view.scenario().unwrap_or_default();
-            let trace = runs.get(id);
-            let names = Names::new(trace);
-            match view {
-                View::Leaks(_) => {
-                    let report = table::leak_report(trace, &names, settings);
-                    let lines = report.lines().map(str::to_string).collect();
-                    let caption = format!("live run of {id}: leak report");
-                    return Ok(captioned(&caption, lines, width));
-                }
-                View::Diagram { at, .. } => {
-                    let lines = match at {
-                        DiagramAt::All => diagram::diagrams(trace, &names, settings)
-                            .lines()
-                            .map(str::to_string)
-                            .collect(),
-                        DiagramAt::End => diagram::at(trace, &names, Moment::End, settings),
-                        DiagramAt::After(local) => {
-                            let moment =
-                                snapshot::moment_naming(trace, local).ok_or_else(|| {
-                                    format!("diagram: no local named '{local}' in a run of {id}")
-                                })?;
-                            diagram::at(trace, &names, moment, settings)
-                        }
-                    };
-                    let caption = format!("live run of {id}: memory diagram");
-                    return Ok(captioned(&caption, lines, width));
-                }
-                View::Chart { chart, .. } => {
-                    let (what, lines) = match chart {
-                        Chart::Capacity => (
-                            "length and capacity",
-                            chart::capacity(trace, settings).ok_or_else(|| {
-                                format!("chart: no observation of {id} notes len and capacity")
-                            })?,
-                        ),
-                        Chart::Live => ("live heap bytes", chart::live_bytes(trace, settings)),
-                    };
-                    return Ok(captioned(
-                        &format!("live run of {id}: {what}"),
-                        lines,
-                        width,
-                    ));
-                }
-                _ => {}
-            }
-            let (what, table) = match view {
-                View::Source(_) => ("source, with the heap events of each line", None),
-                View::Events(_) => ("heap events", Some(table::events(trace, &names, settings))),
-                View::Stack(_) => ("stack locals", Some(table::locals(trace, &names, settings))),
-                View::Observations(_) => {
-                    ("observations", Some(table::observations(trace, settings)))
-                }
-                _ => ("summary", Some(table::summary(trace, settings))),
-            };
-            let lines = match table {
-                Some(table) => table.lines().collect(),
-                None => listing::source(trace, &names, settings),
-            };
-            (format!("live run of {id}: {what}"), lines)
+        View::Chart {
+            chart: Chart::Live, ..
+        } => ("live heap bytes", chart::live_bytes(trace, settings)),
+        View::Source(_) => (
+            "source, with the heap events of each line",
+            listing::source(trace, &names, settings),
+        ),
+        View::Events(_) => ("heap events", lines(table::events(trace, &names, settings))),
+        View::Stack(_) => (
+            "stack locals",
+            lines(table::locals(trace, &names, settings)),
+        ),
+        View::Observations(_) => ("observations", lines(table::observations(trace, settings))),
+        View::Summary(_) | View::Excerpt { .. } => {
+            ("summary", lines(table::summary(trace, settings)))
         }
     };
-    Ok(captioned(&caption, lines, width))
+    captioned(&format!("live run of {id}: {what}"), lines, width)
+}
+
+fn lines(table: comfy_table::Table) -> Vec<String> {
+    table.lines().collect()
 }
 
 /// Evidence under a dimmed caption line (wrapped, each line styled alone).
 fn captioned(caption: &str, lines: Vec<String>, width: usize) -> Vec<String> {
     let caption = super::fill(&format!("▸ {caption}"), width);
-    let mut out: Vec<String> = caption.lines().map(|l| l.dimmed().to_string()).collect();
+    let mut out: Vec<String> = caption.lines().map(|l| paint(l, Style::Dim)).collect();
     out.extend(lines);
     out
 }
 
-fn predict(lesson: &Lesson, answer: &Answer, runs: &mut Runs) -> Result<Prediction, LessonError> {
-    let trace = runs.get(answer.scenario);
-    let value = answer
-        .query
-        .evaluate(trace)
-        .map_err(|message| LessonError {
-            origin: lesson.origin.clone(),
-            line: answer.line,
-            message: format!("answer: {message}"),
-        })?;
-    Ok(Prediction {
-        value,
-        source: describe(&answer.query, answer.scenario),
-        why: answer.why.clone(),
-    })
-}
-
-/// Where an answer comes from, in words.
-fn describe(query: &Query, scenario: &str) -> String {
-    match query {
-        Query::Observation { index, field } => {
-            format!("{field} in observation {index} of this run of {scenario}")
+/// What the live run says about the reader's answer (`None`: no answer),
+/// and why, wrapped to `width`.
+pub fn verdict(prediction: &Prediction, typed: Option<&str>, width: usize) -> String {
+    let value = prediction.value;
+    let said = match typed.map(|t| judge(value, t)) {
+        Some(Verdict::Agrees) => {
+            format!("{} The live run agrees: {value}.", paint("✓", Style::Right))
         }
-        Query::Count(kind) => format!("{} events in this run of {scenario}", kind.name()),
-        Query::Events => format!("heap events in this run of {scenario}"),
-        Query::Summary(field) => format!("{} in this run of {scenario}", field.replace('_', " ")),
-        Query::Local { name, field } => format!("{field} of `{name}` in this run of {scenario}"),
-        Query::SameBlock(a, b) => {
-            format!("whether `{a}` and `{b}` point to the same block in this run of {scenario}")
+        Some(Verdict::Differs) => format!(
+            "{} The live run says {value}, not {}.",
+            paint("✗", Style::Wrong),
+            typed.unwrap_or_default().trim()
+        ),
+        Some(Verdict::Unreadable) => {
+            let expected = match value {
+                Value::Number(_) => "a number",
+                Value::YesNo(_) => "yes or no",
+            };
+            format!("(The answer is {expected}.) The live run says {value}.")
         }
+        None => format!("The live run says {value}."),
+    };
+    let source = paint(&format!("({})", prediction.source), Style::Dim);
+    let mut text = format!("{said} {source}");
+    if let Some(why) = &prediction.why {
+        text.push('\n');
+        text.push_str(why);
     }
+    super::fill(&text, width)
 }

@@ -1,12 +1,10 @@
 //! A scenario's source, numbered, with the heap events each line caused
 //! written under it: the code a student reads, tied to what it did.
 
-use colored::Colorize;
-
 use super::Settings;
 use super::markdown;
 use super::show;
-use crate::trace::Kind;
+use super::style::{Style, paint};
 use crate::trace::names::Names;
 use crate::trace::{Event, Trace};
 
@@ -33,7 +31,11 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
             } else {
                 " ".repeat(digits)
             };
-            out.push(format!("{} {} {piece}", number.dimmed(), "│".dimmed()));
+            out.push(format!(
+                "{} {} {piece}",
+                paint(&number, Style::Dim),
+                paint("│", Style::Dim)
+            ));
         }
         for (index, event) in trace.events.iter().enumerate() {
             if event.line != Some(line) {
@@ -52,9 +54,9 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
                 let arrow = if j == 0 { "↳ " } else { "  " };
                 out.push(format!(
                     "{indent} {} {}{}",
-                    "│".dimmed(),
-                    arrow.dimmed(),
-                    colour(event.kind, &piece)
+                    paint("│", Style::Dim),
+                    paint(arrow, Style::Dim),
+                    paint(&piece, Style::Event(event.kind))
                 ));
             }
         }
@@ -73,13 +75,5 @@ pub fn annotation(event: &Event, address: String) -> String {
             if moved { "moved" } else { "in place" }
         ),
         _ => format!("#{} {kind} {address} {} B", event.seq, event.size),
-    }
-}
-
-pub fn colour(kind: Kind, text: &str) -> String {
-    match kind {
-        Kind::Alloc | Kind::AllocZeroed => text.green().to_string(),
-        Kind::Realloc => text.yellow().to_string(),
-        Kind::Dealloc => text.red().to_string(),
     }
 }

@@ -1,10 +1,11 @@
 //! Lesson prose for the terminal: headings, wrapped paragraphs, lists,
 //! emphasis, inline code, code blocks and block quotes, fitted to a width.
 
-use colored::{ColoredString, Colorize};
 use textwrap::core::display_width;
 
-use crate::lessons::{Block, Span, SpanStyle, is_predict};
+use super::style::{Style, paint, span};
+
+use crate::lessons::{Block, Span, is_predict};
 
 /// Renders prose blocks as lines no wider than `width` (ANSI codes excluded).
 pub fn blocks(blocks: &[Block], width: usize) -> Vec<String> {
@@ -26,12 +27,12 @@ fn render(block: &Block, width: usize) -> Vec<String> {
     match block {
         Block::Heading { level, text } => {
             let plain: String = text.iter().map(|s| s.text.as_str()).collect();
-            let styled = match level {
-                1 => plain.bold().cyan().underline(),
-                2 => plain.bold().cyan(),
-                _ => plain.bold(),
+            let style = match level {
+                1 => Style::Title,
+                2 => Style::Name,
+                _ => Style::Bold,
             };
-            wrap(&[styled.to_string()], width, "", "")
+            wrap(&[paint(&plain, style)], width, "", "")
         }
         Block::Paragraph(spans) => wrap(&words(spans), width, "", ""),
         Block::List { start, items } => {
@@ -57,16 +58,16 @@ fn render(block: &Block, width: usize) -> Vec<String> {
         Block::Code { text } => code(text, width),
         Block::Quote(inner) => {
             let bar = if is_predict(block) {
-                "▌ ".yellow().bold()
+                paint("▌ ", Style::Highlight)
             } else {
-                "▌ ".blue()
+                paint("▌ ", Style::Quote)
             };
             blocks(inner, width.saturating_sub(2))
                 .into_iter()
                 .map(|line| format!("{bar}{line}"))
                 .collect()
         }
-        Block::Rule => vec!["─".repeat(width).dimmed().to_string()],
+        Block::Rule => vec![paint(&"─".repeat(width), Style::Dim)],
         // Evidence and answers are not prose: the lesson layout places them.
         Block::Evidence { .. } | Block::Answer(_) => vec![],
     }
@@ -86,7 +87,7 @@ pub fn code(text: &str, width: usize) -> Vec<String> {
             };
             pieces
                 .into_iter()
-                .map(|p| format!("{indent}{}", p.yellow()))
+                .map(|p| format!("{indent}{}", paint(&p, Style::Code)))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -97,13 +98,14 @@ pub fn code(text: &str, width: usize) -> Vec<String> {
 fn words(spans: &[Span]) -> Vec<String> {
     let mut words = vec![];
     let mut current = String::new();
-    for span in spans {
-        for (i, part) in span.text.split(' ').enumerate() {
+    for run in spans {
+        for (i, part) in run.text.split(' ').enumerate() {
             if i > 0 && !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
             if !part.is_empty() {
-                current.push_str(&style(part, span.style).to_string());
+                let s = run.style;
+                current.push_str(&span(part, s.code, s.strong, s.emphasis, s.link));
             }
         }
     }
@@ -111,24 +113,6 @@ fn words(spans: &[Span]) -> Vec<String> {
         words.push(current);
     }
     words
-}
-
-fn style(text: &str, style: SpanStyle) -> ColoredString {
-    let mut styled = if style.code {
-        text.green()
-    } else {
-        text.normal()
-    };
-    if style.strong {
-        styled = styled.bold();
-    }
-    if style.emphasis {
-        styled = styled.italic();
-    }
-    if style.link {
-        styled = styled.underline();
-    }
-    styled
 }
 
 fn wrap(words: &[String], width: usize, first: &str, rest: &str) -> Vec<String> {

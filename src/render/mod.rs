@@ -1,23 +1,27 @@
-//! Views of a [`Trace`](crate::trace::Trace): functions from plain data to text.
-//! Only this module knows about colour and width.
+//! Views of a [`Trace`](crate::trace::Trace) for the terminal: functions
+//! from plain data (traces, lesson plans) to text. Only this module knows
+//! about colour (`style`) and width. It never runs code: it imports the
+//! vocabulary and lesson data, never the capture layer or the catalogue.
 
 pub mod canvas;
 pub mod chart;
 pub mod diagram;
-pub mod json;
 pub mod lesson;
+pub mod list;
 pub mod listing;
 pub mod markdown;
+pub mod output;
+pub mod prompt;
 pub mod step;
+pub mod style;
 pub mod table;
 
-/// Resolved output settings, decided once in `main`.
+/// Resolved output settings, decided once by the CLI. (Colour is decided
+/// once too, with [`style::use_colour`].)
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
     /// Total width available, in columns.
     pub width: u16,
-    /// Whether to emit colour (also set globally for `colored`).
-    pub color: bool,
     /// Real addresses, stable names (H1, S1), or both.
     pub addresses: AddressMode,
     /// Draw with plain ASCII instead of Unicode box-drawing characters.

@@ -3,10 +3,9 @@
 
 use std::fmt::Write as _;
 
-use colored::Colorize;
-
 use super::canvas::Glyphs;
 use super::show;
+use super::style::{Style, paint};
 use super::{Settings, diagram, listing};
 use crate::trace::Trace;
 use crate::trace::names::Names;
@@ -31,7 +30,7 @@ pub fn frame(
     let step = step.clamp(1, count.max(1));
     let mut out = String::new();
     let title = format!("Event {step} of {count} · {}", trace.source.id);
-    let _ = writeln!(out, "{}", bold(&title, settings));
+    let _ = writeln!(out, "{}", paint(&title, Style::Bold));
 
     let Some(event) = trace.events.get(step - 1) else {
         let _ = writeln!(out, "No heap events: nothing to step through.");
@@ -56,19 +55,9 @@ pub fn frame(
                 let room = width.saturating_sub(digits + 5);
                 let code = cut(code, room, glyphs.ellipsis);
                 let text = if i == at {
-                    let line = format!("{marker} {number} {bar} {code}");
-                    if settings.color {
-                        line.yellow().bold().to_string()
-                    } else {
-                        line
-                    }
+                    paint(&format!("{marker} {number} {bar} {code}"), Style::Highlight)
                 } else {
-                    let number = format!("  {number} {bar}");
-                    let number = if settings.color {
-                        number.dimmed().to_string()
-                    } else {
-                        number
-                    };
+                    let number = paint(&format!("  {number} {bar}"), Style::Dim);
                     format!("{number} {code}")
                 };
                 let _ = writeln!(out, "{}", text.trim_end());
@@ -93,12 +82,7 @@ pub fn frame(
     if trace.threads().len() > 1 {
         let _ = write!(text, " · on {}", trace.thread_name(event.thread));
     }
-    let text = super::fill(&text, width);
-    let text = if settings.color {
-        listing::colour(event.kind, &text)
-    } else {
-        text
-    };
+    let text = paint(&super::fill(&text, width), Style::Event(event.kind));
     let _ = writeln!(out, "{text}\n");
     // Memory after it.
     let snapshot = Snapshot::at(trace, ids, Moment::Event { after_event: step });
@@ -107,14 +91,6 @@ pub fn frame(
         let _ = writeln!(out, "{line}");
     }
     out
-}
-
-fn bold(text: &str, settings: Settings) -> String {
-    if settings.color {
-        text.bold().to_string()
-    } else {
-        text.to_string()
-    }
 }
 
 /// `text` in at most `room` columns, ending in `ellipsis` when cut.

@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use colored::Colorize;
 use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table};
 
+use super::style::{self, Style, paint};
 use super::{AddressMode, show};
 use super::{Settings, address, short_type};
 use crate::trace::Kind;
@@ -28,12 +28,16 @@ pub fn trace(trace: &Trace, settings: Settings, all: bool) -> String {
     let _ = writeln!(
         out,
         "{} {} {}",
-        source.id.bold(),
-        "·".dimmed(),
-        source.title.bold()
+        paint(&source.id, Style::Bold),
+        paint("·", Style::Dim),
+        paint(&source.title, Style::Bold)
     );
     let _ = writeln!(out, "{}", wrap(&source.summary, settings));
-    let _ = writeln!(out, "{}", format!("source: {}", source.file).dimmed());
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(&format!("source: {}", source.file), Style::Dim)
+    );
 
     let _ = writeln!(out, "\n{}", heading("Heap events"));
     if trace.events.is_empty() {
@@ -49,7 +53,7 @@ pub fn trace(trace: &Trace, settings: Settings, all: bool) -> String {
                 EDGE_ROWS + 1,
                 count - EDGE_ROWS
             );
-            let _ = writeln!(out, "{}", wrap(&gap, settings).dimmed());
+            let _ = writeln!(out, "{}", paint(&wrap(&gap, settings), Style::Dim));
         }
     }
 
@@ -69,7 +73,7 @@ pub fn trace(trace: &Trace, settings: Settings, all: bool) -> String {
     out.push_str(&leak_report(trace, &names, settings));
     for note in notes(trace) {
         let note = wrap(&format!("note: {note}"), settings);
-        let _ = writeln!(out, "{}", note.yellow());
+        let _ = writeln!(out, "{}", paint(&note, Style::Note));
     }
     out
 }
@@ -87,7 +91,7 @@ const NARROW_WIDTH: u16 = 90;
 
 /// A section heading, as every text view prints it.
 pub(super) fn heading(text: &str) -> String {
-    text.bold().underline().to_string()
+    paint(text, Style::Heading)
 }
 
 fn new_table(settings: Settings, header: &[&str]) -> Table {
@@ -100,7 +104,7 @@ fn new_table(settings: Settings, header: &[&str]) -> Table {
         })
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(settings.width);
-    if settings.color {
+    if style::colour() {
         table.enforce_styling();
     } else {
         table.force_no_tty();
@@ -467,7 +471,7 @@ pub fn leak_report(trace: &Trace, names: &Names, settings: Settings) -> String {
             count(leaked.len()),
             self::bytes(bytes(&leaked))
         );
-        let _ = writeln!(out, "{}", wrap(&text, settings).red().bold());
+        let _ = writeln!(out, "{}", paint(&wrap(&text, settings), Style::Alert));
         let _ = writeln!(out, "{}", live_table(trace, names, &leaked, settings));
     }
     if !kept.is_empty() {
@@ -525,7 +529,7 @@ fn live_table(trace: &Trace, names: &Names, blocks: &[LiveBlock], settings: Sett
 pub fn summary(trace: &Trace, settings: Settings) -> Table {
     let s = trace.summary();
     let mut table = new_table(settings, &[]);
-    let rows: [(&str, String); 7] = [
+    let rows: [(&str, String); 8] = [
         ("allocations", s.allocs.to_string()),
         ("reallocations", s.reallocs.to_string()),
         ("deallocations", s.deallocs.to_string()),
@@ -533,6 +537,7 @@ pub fn summary(trace: &Trace, settings: Settings) -> Table {
         ("peak live bytes", bytes(s.peak_live_bytes)),
         ("live at the end", bytes(s.live_bytes_at_end)),
         ("lost events", s.lost_events.to_string()),
+        ("dropped probes", s.dropped_probes.to_string()),
     ];
     for (name, value) in rows {
         table.add_row(vec![Cell::new(name), Cell::new(value)]);
@@ -564,6 +569,14 @@ fn notes(trace: &Trace) -> Vec<String> {
              they are missing from the tables and the summary; run again with \
              --capacity {needed} (or more) to keep them all",
             trace.loss.events, trace.loss.event_capacity
+        ));
+    }
+    if trace.loss.probes > 0 {
+        notes.push(format!(
+            "{} probes (locals, observations, kept blocks or scope ends) did not fit in the \
+             scenario's room for {} of each kind per thread, so they are missing from the \
+             tables and diagrams; run again with --probes {} (or more) to keep them all",
+            trace.loss.probes, trace.loss.probe_capacity, trace.loss.probes_wanted
         ));
     }
     let unattributed = trace.unattributed();

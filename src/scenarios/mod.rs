@@ -97,6 +97,16 @@ impl Catalogue {
     }
 }
 
+impl crate::lessons::Scenarios for Catalogue {
+    fn knows(&self, id: &str) -> bool {
+        self.find(id).is_some()
+    }
+
+    fn closest(&self, id: &str) -> Vec<&str> {
+        Catalogue::closest(self, id)
+    }
+}
+
 /// memlab's own scenarios.
 pub const BUILT_IN: Catalogue = Catalogue {
     listed: SCENARIOS,

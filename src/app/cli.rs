@@ -77,9 +77,14 @@ pub enum Command {
               value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         n: Option<u64>,
         /// Events the recorder keeps per thread; more are counted as lost.
-        #[arg(long, value_name = "EVENTS", default_value_t = memlab::capture::DEFAULT_CAPACITY as u64,
+        #[arg(long, value_name = "EVENTS", default_value_t = crate::capture::DEFAULT_CAPACITY as u64,
               value_parser = clap::value_parser!(u64).range(1..=(1 << 26)))]
         capacity: u64,
+        /// Probes of each kind (locals, observations, …) the scenario may take
+        /// per thread; more are counted as dropped.
+        #[arg(long, value_name = "PROBES", default_value_t = crate::capture::DEFAULT_PROBES as u64,
+              value_parser = clap::value_parser!(u64).range(1..=(1 << 20)))]
+        probes: u64,
         /// Show every event of a long trace, not only the first and last rows.
         #[arg(long)]
         all: bool,

@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 
-use super::address;
 use crate::trace::Trace;
 
 pub fn trace(trace: &Trace) -> Value {
@@ -91,6 +90,11 @@ pub fn trace(trace: &Trace) -> Value {
         "kept": live_blocks(trace, true),
         "panic": trace.panic,
     })
+}
+
+/// An address as JSON has it: a string, `0x` and lowercase hex.
+fn address(address: usize) -> String {
+    format!("{address:#x}")
 }
 
 /// Blocks still allocated at the end: the leaks, or the ones kept on purpose.

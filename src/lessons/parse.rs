@@ -1,0 +1,406 @@
+//! Reading a lesson file: front matter, Markdown, directives and predictions,
+//! each problem reported with its line.
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use super::query::Query;
+use super::{
+    Answer, Block, Chart, DiagramAt, EXCERPTS, Lesson, LessonError, Meta, Scenarios, Span,
+    SpanStyle, View, is_predict,
+};
+
+/// Parses and validates one lesson.
+pub fn parse(
+    id: &str,
+    origin: &str,
+    text: &str,
+    scenarios: &dyn Scenarios,
+) -> Result<Lesson, LessonError> {
+    let error = |line: usize, message: String| LessonError {
+        origin: origin.to_string(),
+        line,
+        message,
+    };
+    let valid_id = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_id {
+        return Err(error(
+            1,
+            format!("'{id}' is not a lesson id: name the file with a-z, 0-9 and '-'"),
+        ));
+    }
+    let (meta, body, body_line) = front_matter(text).map_err(|(line, m)| error(line, m))?;
+    for scenario in &meta.scenarios {
+        if !scenarios.knows(scenario) {
+            // The front matter line that names it (the file's first lines).
+            let quoted = format!("\"{scenario}\"");
+            let line = text
+                .lines()
+                .take(body_line)
+                .position(|l| l.contains(&quoted))
+                .map_or(2, |i| i + 1);
+            return Err(error(line, unknown_scenario(scenario, scenarios)));
+        }
+    }
+    let line_of = |offset: usize| body_line + body[..offset.min(body.len())].matches('\n').count();
+    let blocks = markdown(body, &line_of, scenarios).map_err(|(line, m)| error(line, m))?;
+    let lesson = Lesson {
+        id: id.to_string(),
+        meta,
+        origin: origin.to_string(),
+        blocks,
+    };
+    check_predictions(&lesson).map_err(|(line, m)| error(line, m))?;
+    Ok(lesson)
+}
+
+fn unknown_scenario(id: &str, scenarios: &dyn Scenarios) -> String {
+    let hint = match scenarios.closest(id).first() {
+        Some(near) => format!(" (did you mean '{near}'?)"),
+        None => String::new(),
+    };
+    format!("no scenario named '{}'{hint}", id.escape_debug())
+}
+
+/// Splits off and parses the `+++` front matter; returns it, the body and the
+/// body's first line number.
+fn front_matter(text: &str) -> Result<(Meta, &str, usize), (usize, String)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(rest) = text
+        .strip_prefix("+++\n")
+        .or_else(|| text.strip_prefix("+++\r\n"))
+    else {
+        return Err((
+            1,
+            "a lesson starts with front matter between '+++' lines".into(),
+        ));
+    };
+    let Some(end) = rest.find("\n+++") else {
+        return Err((1, "the front matter has no closing '+++' line".into()));
+    };
+    let toml_text = &rest[..=end];
+    let meta: Meta = toml::from_str(toml_text).map_err(|e| {
+        let line = e
+            .span()
+            .map_or(0, |span| toml_text[..span.start].matches('\n').count());
+        (line + 2, format!("front matter: {}", e.message()))
+    })?;
+    let after = &rest[end + 4..];
+    let body = after
+        .strip_prefix("\r\n")
+        .or_else(|| after.strip_prefix('\n'))
+        .unwrap_or(after);
+    let body_line = text[..text.len() - body.len()].matches('\n').count() + 1;
+    Ok((meta, body, body_line))
+}
+
+/// The Markdown body as blocks, directives parsed.
+fn markdown(
+    body: &str,
+    line_of: &dyn Fn(usize) -> usize,
+    scenarios: &dyn Scenarios,
+) -> Result<Vec<Block>, (usize, String)> {
+    let mut stack: Vec<Frame> = vec![Frame::new(Container::Root)];
+    let mut style = SpanStyle::default();
+    let mut code: Option<(String, String, usize)> = None; // (info, text, line)
+    for (event, range) in Parser::new_ext(body, Options::empty()).into_offset_iter() {
+        let line = line_of(range.start);
+        if let Some((_, text, _)) = code.as_mut() {
+            match event {
+                Event::Text(t) => text.push_str(&t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let (info, text, start) = code.take().unwrap_or_default();
+                    let block = code_block(&info, text, start, scenarios)?;
+                    top(&mut stack).blocks.push(block);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let info = match kind {
+                    CodeBlockKind::Fenced(info) => info.to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((info, String::new(), line));
+            }
+            Event::Start(Tag::Paragraph) => stack.push(Frame::new(Container::Paragraph)),
+            Event::Start(Tag::Heading { level, .. }) => {
+                stack.push(Frame::new(Container::Heading(heading_level(level))));
+            }
+            Event::Start(Tag::BlockQuote(_)) => stack.push(Frame::new(Container::Quote)),
+            Event::Start(Tag::List(start)) => stack.push(Frame::new(Container::List(start))),
+            Event::Start(Tag::Item) => stack.push(Frame::new(Container::Item)),
+            Event::Start(Tag::Emphasis) => style.emphasis = true,
+            Event::Start(Tag::Strong) => style.strong = true,
+            Event::Start(Tag::Link { .. }) => style.link = true,
+            Event::End(TagEnd::Emphasis) => style.emphasis = false,
+            Event::End(TagEnd::Strong) => style.strong = false,
+            Event::End(TagEnd::Link) => style.link = false,
+            Event::Text(t) => push_span(&mut stack, &t, style),
+            Event::Code(t) => push_span(
+                &mut stack,
+                &t,
+                SpanStyle {
+                    code: true,
+                    ..style
+                },
+            ),
+            Event::SoftBreak | Event::HardBreak => push_span(&mut stack, " ", style),
+            Event::Rule => top(&mut stack).blocks.push(Block::Rule),
+            Event::End(TagEnd::Item) => {
+                let mut item = pop(&mut stack);
+                // A tight list item holds its text bare, without a paragraph.
+                if !item.spans.is_empty() {
+                    let spans = std::mem::take(&mut item.spans);
+                    item.blocks.insert(0, Block::Paragraph(spans));
+                }
+                top(&mut stack).items.push(item.blocks);
+            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::List(_),
+            ) => {
+                if let Some(block) = pop(&mut stack).finish() {
+                    top(&mut stack).blocks.push(block);
+                }
+            }
+            Event::Html(_) | Event::InlineHtml(_) => {
+                return Err((line, "HTML is not supported in lessons".into()));
+            }
+            _ => {}
+        }
+    }
+    Ok(stack.pop().map(|f| f.blocks).unwrap_or_default())
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        _ => 4,
+    }
+}
+
+enum Container {
+    Root,
+    Paragraph,
+    Heading(u8),
+    Quote,
+    List(Option<u64>),
+    Item,
+}
+
+/// An open Markdown container while parsing.
+struct Frame {
+    container: Container,
+    spans: Vec<Span>,
+    blocks: Vec<Block>,
+    items: Vec<Vec<Block>>,
+}
+
+impl Frame {
+    fn new(container: Container) -> Frame {
+        Frame {
+            container,
+            spans: vec![],
+            blocks: vec![],
+            items: vec![],
+        }
+    }
+
+    fn finish(self) -> Option<Block> {
+        match self.container {
+            Container::Root | Container::Item => None,
+            Container::Paragraph => Some(Block::Paragraph(self.spans)),
+            Container::Heading(level) => Some(Block::Heading {
+                level,
+                text: self.spans,
+            }),
+            Container::Quote => Some(Block::Quote(self.blocks)),
+            Container::List(start) => Some(Block::List {
+                start,
+                items: self.items,
+            }),
+        }
+    }
+}
+
+fn pop(stack: &mut Vec<Frame>) -> Frame {
+    // The parser balances every start with an end, so the root is never popped
+    // here; an empty stack would only mean a parser bug, and yields a no-op.
+    if stack.len() > 1 {
+        stack.pop().unwrap_or_else(|| Frame::new(Container::Root))
+    } else {
+        Frame::new(Container::Root)
+    }
+}
+
+fn top(stack: &mut [Frame]) -> &mut Frame {
+    stack
+        .last_mut()
+        .expect("the root frame is never popped before the end")
+}
+
+fn push_span(stack: &mut [Frame], text: &str, style: SpanStyle) {
+    let frame = top(stack);
+    match frame.spans.last_mut() {
+        Some(last) if last.style == style => last.text.push_str(text),
+        _ => frame.spans.push(Span {
+            text: text.to_string(),
+            style,
+        }),
+    }
+}
+
+/// A fenced block: a `memlab` directive, or code shown as is.
+fn code_block(
+    info: &str,
+    text: String,
+    line: usize,
+    scenarios: &dyn Scenarios,
+) -> Result<Block, (usize, String)> {
+    if info.split_whitespace().next() != Some("memlab") {
+        return Ok(Block::Code { text });
+    }
+    let first = line + 1;
+    let mut views = vec![];
+    let mut answer: Option<Answer> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = first + i;
+        let words: Vec<&str> = raw.split_whitespace().collect();
+        let Some(&verb) = words.first() else {
+            continue;
+        };
+        if let Some(why) = raw.trim().strip_prefix("why:") {
+            match answer.as_mut() {
+                Some(a) => a.why = Some(why.trim().to_string()),
+                None => return Err((line, "'why:' belongs after an 'answer' line".into())),
+            }
+            continue;
+        }
+        let scenario = |n: usize| -> Result<String, (usize, String)> {
+            let id = words
+                .get(n)
+                .ok_or((line, format!("'{verb}' needs a scenario id")))?;
+            if scenarios.knows(id) {
+                Ok(id.to_string())
+            } else {
+                Err((line, unknown_scenario(id, scenarios)))
+            }
+        };
+        let view = match verb {
+            "source" => View::Source(scenario(1)?),
+            "events" => View::Events(scenario(1)?),
+            "stack" => View::Stack(scenario(1)?),
+            "observations" => View::Observations(scenario(1)?),
+            "summary" => View::Summary(scenario(1)?),
+            "leaks" => View::Leaks(scenario(1)?),
+            "excerpt" => excerpt(&words, line)?,
+            "diagram" => View::Diagram {
+                scenario: scenario(1)?,
+                at: match words.get(2..) {
+                    Some([]) | None => DiagramAt::All,
+                    Some(["end"]) => DiagramAt::End,
+                    Some(["after", local]) => DiagramAt::After(local.to_string()),
+                    _ => {
+                        return Err((line, "use: diagram <scenario> [after <local> | end]".into()));
+                    }
+                },
+            },
+            "chart" => View::Chart {
+                scenario: scenario(1)?,
+                chart: match words.get(2) {
+                    Some(&"capacity") => Chart::Capacity,
+                    Some(&"live") => Chart::Live,
+                    _ => return Err((line, "use: chart <scenario> capacity|live".into())),
+                },
+            },
+            "answer" => {
+                if answer.is_some() || !views.is_empty() {
+                    return Err((line, "an 'answer' goes in a memlab block of its own".into()));
+                }
+                answer = Some(Answer {
+                    line,
+                    scenario: scenario(1)?,
+                    query: Query::parse(&words[2..]).map_err(|m| (line, m))?,
+                    why: None,
+                });
+                continue;
+            }
+            other => {
+                return Err((
+                    line,
+                    format!(
+                        "unknown directive '{other}': use source, events, stack, \
+                         observations, summary, leaks, diagram, chart, excerpt or answer"
+                    ),
+                ));
+            }
+        };
+        if answer.is_some() {
+            return Err((line, "an 'answer' goes in a memlab block of its own".into()));
+        }
+        views.push(view);
+    }
+    match answer {
+        Some(answer) => Ok(Block::Answer(answer)),
+        None if views.is_empty() => Err((line, "this memlab block is empty".into())),
+        None => Ok(Block::Evidence { line, views }),
+    }
+}
+
+fn excerpt(words: &[&str], line: usize) -> Result<View, (usize, String)> {
+    let (Some(file), Some(marker)) = (words.get(1), words.get(2)) else {
+        return Err((line, "use: excerpt <file> <marker>".into()));
+    };
+    let Some(&(file, source)) = EXCERPTS.iter().find(|(f, _)| f == file) else {
+        let known: Vec<&str> = EXCERPTS.iter().map(|(f, _)| *f).collect();
+        return Err((
+            line,
+            format!(
+                "cannot quote '{file}': known files are {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    let begin = format!("// lesson: {marker}");
+    let mut lines = source.lines().skip_while(|l| l.trim() != begin);
+    if lines.next().is_none() {
+        return Err((line, format!("{file} has no '{begin}' line")));
+    }
+    let text: Vec<&str> = lines.take_while(|l| l.trim() != "// lesson: end").collect();
+    Ok(View::Excerpt {
+        file,
+        text: text.join("\n"),
+    })
+}
+
+/// Every lesson has a "Predict" quote, each answered by the `answer` right
+/// after it, before any evidence from that scenario.
+fn check_predictions(lesson: &Lesson) -> Result<(), (usize, String)> {
+    let mut any = false;
+    let mut previous: Option<&Block> = None;
+    for block in &lesson.blocks {
+        if let Block::Answer(answer) = block {
+            if !previous.is_some_and(is_predict) {
+                return Err((
+                    answer.line,
+                    "an 'answer' must follow a '> **Predict:** …' block quote".into(),
+                ));
+            }
+            any = true;
+        }
+        previous = Some(block);
+    }
+    if !any {
+        return Err((
+            1,
+            "a lesson needs at least one '> **Predict:** …' question with an 'answer'".into(),
+        ));
+    }
+    Ok(())
+}

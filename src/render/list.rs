@@ -1,0 +1,56 @@
+//! `memlab list` and the welcome: the lessons in order, then the scenarios.
+
+use comfy_table::presets::NOTHING;
+use comfy_table::{ContentArrangement, Table};
+
+use super::Settings;
+use crate::lessons::Lesson;
+use crate::trace::Source;
+
+fn two_columns(rows: impl IntoIterator<Item = (String, String)>, settings: Settings) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(settings.width)
+        .force_no_tty();
+    for (a, b) in rows {
+        table.add_row(vec![a, b]);
+    }
+    table
+}
+
+/// The lessons with their summaries, then the scenarios with theirs.
+pub fn list(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> String {
+    let lesson_rows = lessons
+        .iter()
+        .map(|l| (l.id.clone(), l.meta.summary.clone()));
+    let scenario_rows = scenarios
+        .iter()
+        .map(|s| (s.id.to_string(), s.summary.to_string()));
+    format!(
+        "Lessons, in order (read one with 'memlab lesson <lesson>'):\n{}\n\n\
+         Scenarios (run one with 'memlab trace <scenario>'):\n{}\n",
+        two_columns(lesson_rows, settings),
+        two_columns(scenario_rows, settings)
+    )
+}
+
+/// What `memlab` alone prints: what it is, the list, and where to start.
+pub fn welcome(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> String {
+    let intro = super::fill(
+        "memlab shows how Rust uses the stack and the heap: it runs small Rust scenarios \
+         under a recording allocator and shows every heap event with its real address, \
+         size, alignment and the source line that caused it, beside lessons that explain it.",
+        usize::from(settings.width),
+    );
+    let start = match lessons.first() {
+        Some(first) => format!("Start with:  memlab lesson {}\n", first.id),
+        None => String::new(),
+    };
+    format!(
+        "{intro}\n\n{}\n{start}Step through: memlab lesson <lesson> --step\n\
+         All options: memlab --help\n",
+        list(lessons, scenarios, settings)
+    )
+}
