@@ -1,0 +1,55 @@
+use crate::helpers::*;
+
+use memlab::trace::Kind;
+
+#[test]
+fn rc_cycle_leaks_the_strong_pair_and_frees_the_weak_linked_pair() {
+    let id = "rc-cycle";
+    let trace = run(id);
+    assert_eq!(trace.panic, None);
+    assert_eq!(
+        kinds(&trace.events),
+        [&[Kind::Alloc; 4][..], &[Kind::Dealloc; 2]].concat()
+    );
+    let allocs = &trace.events[..4];
+    // Each node: two counts and two RefCell links of 16 bytes each.
+    assert!(allocs.iter().all(|e| (e.size, e.align) == (48, 8)));
+    let lines: Vec<Option<u32>> = allocs.iter().map(|e| e.line).collect();
+    assert_eq!(
+        lines,
+        [
+            Some(line_of(id, "let a = Rc::new(")),
+            Some(line_of(id, "let b = Rc::new(")),
+            Some(line_of(id, "let parent = Rc::new(")),
+            Some(line_of(id, "let child = Rc::new(")),
+        ]
+    );
+    for (name, event) in ["a", "b", "parent", "child"].iter().zip(allocs) {
+        assert_eq!(target(&trace, name), event.address + 16, "{name}");
+    }
+
+    // The cycle: each node owned twice. The tree: the child twice, the
+    // parent once, and watched once by the child's Weak.
+    let count = |index: usize, name: &str| observation_at(&trace, index).get(name);
+    assert_eq!(count(0, "a"), Some(2));
+    assert_eq!(count(0, "b"), Some(2));
+    assert_eq!(count(1, "parent"), Some(1));
+    assert_eq!(count(1, "child"), Some(2));
+    assert_eq!(count(2, "parent"), Some(1));
+    assert_eq!(count(2, "child"), Some(0));
+
+    // The end of the first block frees nothing; the end of the second frees
+    // both nodes of the tree.
+    let end = line_of(id, "} // both blocks are freed here");
+    let freed: Vec<usize> = trace.events[4..].iter().map(|e| e.address).collect();
+    assert!(trace.events[4..].iter().all(|e| e.line == Some(end)));
+    assert!(freed.contains(&allocs[2].address) && freed.contains(&allocs[3].address));
+
+    // The leak report lists exactly the cycle's two blocks.
+    let live = trace.live_blocks();
+    let leaked: Vec<(usize, Option<&str>)> =
+        live.iter().map(|b| (b.event, b.kept.as_deref())).collect();
+    assert_eq!(leaked, [(0, None), (1, None)]);
+    assert!(trace.kept.is_empty());
+    assert_eq!(trace.summary().live_bytes_at_end, 96);
+}
