@@ -1,13 +1,16 @@
 //! Diagrams, charts and step-through: arrows end at the block each pointer
 //! holds, pictures fit the width, and `trace --step` follows its input.
 
-mod common;
+// The scenario tests' helpers (tests/scenarios/helpers.rs), shared.
+#[path = "scenarios/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::{local, run};
+use helpers::{local, run};
 use memlab::render::{AddressMode, Settings, diagram};
 use memlab::scenarios::SCENARIOS;
 use memlab::trace::names::Names;

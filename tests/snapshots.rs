@@ -1,19 +1,34 @@
-//! Snapshots of `memlab trace` for every scenario. Symbolic addresses (H1, S1)
-//! make the output deterministic by design; the one fact that depends on the
-//! allocator's history, whether a realloc moved, is redacted.
+//! Snapshots of every output memlab prints: traces, diagrams and charts of
+//! every scenario, every lesson, step mode, the lists, help and JSON.
+//! Symbolic addresses (H1, S1) make the output deterministic by design; the
+//! facts that depend on the allocator's history (whether a realloc moved, a
+//! block's reserved size) are redacted, and JSON's real addresses masked.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use memlab::scenarios::SCENARIOS;
 
 /// memlab's output for `args`, deterministic: symbolic addresses, no colour.
 fn memlab(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    memlab_with_input(args, "")
+}
+
+/// The same, with `input` on standard input (step mode reads it).
+fn memlab_with_input(args: &[&str], input: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
         .args(args)
         .args(["--addresses", "symbolic", "--color", "never"])
         .env("LC_ALL", "C.UTF-8")
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("memlab runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(input.as_bytes()).expect("memlab reads its input");
+    drop(stdin);
+    let out = child.wait_with_output().expect("memlab ends");
     assert!(
         out.status.success(),
         "{}",
@@ -76,12 +91,28 @@ fn redact_moved(text: &str) -> String {
                 .or_else(|| line.strip_suffix(", moved"));
             match start {
                 Some(start) => out.push_str(&format!("{start}, [mv?]")),
-                None => out.push_str(&redact_reserved(line)),
+                None => out.push_str(&redact_step(&redact_reserved(line))),
             }
         }
         out.push('\n');
     }
     out
+}
+
+/// Step mode's event line: `#2 realloc H1 32 → 64 B, moved · align 8 ·
+/// heap · 72 B reserved` keeps its shape with `[mv?]` and `[r]`.
+fn redact_step(line: &str) -> String {
+    let line = line
+        .replace("B, in place · ", "B, [mv?] · ")
+        .replace("B, moved · ", "B, [mv?] · ");
+    let reserved = |part: &str| {
+        part.strip_suffix(" B reserved")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    line.split(" · ")
+        .map(|part| if reserved(part) { "[r] B reserved" } else { part })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Diagrams say "32 B of 40 reserved": the reserved size becomes `[r]`, and
@@ -111,11 +142,23 @@ fn redact_reserved(line: &str) -> String {
     line
 }
 
+/// Whether `text` holds something that looks like an address: `0x` and six
+/// or more hex digits (code such as `0xAB` is not one).
+fn has_raw_address(text: &str) -> bool {
+    text.match_indices("0x").any(|(i, _)| {
+        text[i + 2..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .count()
+            >= 6
+    })
+}
+
 #[test]
 fn symbolic_output_holds_no_raw_address() {
     for scenario in SCENARIOS {
         let text = trace(scenario.id, "100");
-        assert!(!text.contains("0x"), "{}:\n{text}", scenario.id);
+        assert!(!has_raw_address(&text), "{}:\n{text}", scenario.id);
     }
 }
 
@@ -131,29 +174,27 @@ fn trace_snapshots() {
 
 #[test]
 fn lesson_snapshots() {
-    for id in ["vec-growth", "myths"] {
+    let ids: Vec<String> = memlab::lessons::embedded(&memlab::scenarios::BUILT_IN)
+        .expect("the built-in lessons load")
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    for id in &ids {
         let text = redact_moved(&lesson(id));
-        assert!(!text.contains("0x"), "{id}: a raw address:\n{text}");
+        assert!(!has_raw_address(&text), "{id}: a raw address:\n{text}");
         insta::assert_snapshot!(format!("lesson-{id}-80"), text);
     }
 }
 
-/// Memory diagrams and charts at width 80: symbolic names make them the
-/// same on every run and machine; only reserved sizes are redacted.
+/// Memory diagrams and charts of every scenario at width 80: symbolic names
+/// make them the same on every run and machine; only reserved sizes are
+/// redacted.
 #[test]
 fn picture_snapshots() {
-    for id in [
-        "box",
-        "vec-growth",
-        "string-drop",
-        "rc-cycle",
-        "rc-arc",
-        "clone-vs-move",
-    ] {
+    for scenario in SCENARIOS {
+        let id = scenario.id;
         let text = memlab(&["trace", id, "--view", "diagram", "--width", "80"]);
         insta::assert_snapshot!(format!("diagram-{id}-80"), redact_moved(&text));
-    }
-    for id in ["vec-growth", "string-growth", "capacity", "leaks"] {
         let text = memlab(&["trace", id, "--view", "chart", "--width", "80"]);
         insta::assert_snapshot!(format!("chart-{id}-80"), redact_moved(&text));
     }
@@ -162,6 +203,74 @@ fn picture_snapshots() {
     ]);
     assert!(text.is_ascii(), "{text}");
     insta::assert_snapshot!("diagram-box-80-ascii", redact_moved(&text));
+}
+
+/// Step mode, driven as a script would: forward, back, an unknown key, to
+/// the end.
+#[test]
+fn step_snapshots() {
+    for id in ["vec-growth", "threads", "rc-cycle", "zero-sized"] {
+        let input = "n\nb\nx\n".to_string() + &"n\n".repeat(80);
+        let text = memlab_with_input(&["trace", id, "--step", "--width", "80"], &input);
+        insta::assert_snapshot!(format!("step-{id}-80"), redact_moved(&text));
+    }
+    // A lesson in step mode: every pause and prediction, answered.
+    let input = "\n8\n\nyes\n\n4\n".to_string() + &"\n".repeat(40);
+    let text = memlab_with_input(&["lesson", "box", "--step", "--width", "80"], &input);
+    insta::assert_snapshot!("lesson-step-box-80", redact_moved(&text));
+}
+
+/// What memlab says before any run: the welcome, the list, help.
+#[test]
+fn list_and_help_snapshots() {
+    insta::assert_snapshot!("welcome-80", memlab(&["--width", "80"]));
+    insta::assert_snapshot!("list-80", memlab(&["list", "--width", "80"]));
+    for (name, args) in [
+        ("help", vec!["--help"]),
+        ("help-trace", vec!["trace", "--help"]),
+        ("help-lesson", vec!["lesson", "--help"]),
+    ] {
+        insta::assert_snapshot!(name, memlab(&args));
+    }
+}
+
+/// JSON keeps real addresses (and reserved sizes, in place or moved): those
+/// are masked; every other value is the run's.
+#[test]
+fn json_snapshots() {
+    for id in ["box", "threads", "leaks"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
+            .args(["trace", id, "--format", "json"])
+            .output()
+            .expect("memlab runs");
+        assert!(out.status.success());
+        let mut json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        mask(&mut json);
+        insta::assert_json_snapshot!(format!("json-{id}"), json);
+    }
+}
+
+/// Masks what depends on where the allocator put things.
+fn mask(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                let masked = match (key.as_str(), &*value) {
+                    (_, Value::String(s)) if s.starts_with("0x") => Some("[addr]"),
+                    ("usable_size", Value::Number(_)) => Some("[r]"),
+                    ("moved", Value::Bool(_)) => Some("[mv?]"),
+                    _ => None,
+                };
+                match masked {
+                    Some(text) => *value = Value::String(text.to_string()),
+                    None => mask(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask),
+        _ => {}
+    }
 }
 
 #[test]

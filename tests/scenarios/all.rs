@@ -30,6 +30,15 @@ fn every_scenario_runs_cleanly_and_ties_every_event_to_a_line() {
 fn frame_pointer_lines_agree_with_the_unwinder() {
     // The fast frame-pointer walk and the backtrace crate's DWARF unwinder are
     // independent ways to find the caller; they must name the same lines.
+    // Without frame pointers `Lines::Auto` is the unwinder too, and this
+    // would compare it with itself: on x86-64 Linux the build keeps them
+    // (.cargo/config.toml), so insist.
+    if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        assert!(
+            memlab::capture::FRAME_POINTERS,
+            "this build has no frame pointers: is .cargo/config.toml applied?"
+        );
+    }
     for scenario in SCENARIOS {
         let fast = scenario.trace(Options::default(), None);
         let unwind = scenario.trace(
