@@ -32,6 +32,11 @@ pub mod lessons;
 pub mod render;
 pub mod scenarios;
 
+/// README.md's examples run as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use capture::pointer::{Pointee, Pointer};
 /// The probe API's path, as scenarios name it: `memlab::scene::Scene`.
 pub use capture::scene;

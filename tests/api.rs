@@ -62,7 +62,10 @@ fn a_closure_outside_the_catalogue_is_traced_with_its_own_lines() {
     let grows = line_of("// grows here");
     assert_eq!(trace.events[0].line, Some(grows));
     assert_eq!(trace.events[1].line, Some(grows));
-    assert_eq!(trace.source.line(grows), Some("numbers.push(black_box(i)); // grows here"));
+    assert_eq!(
+        trace.source.line(grows),
+        Some("numbers.push(black_box(i)); // grows here")
+    );
     // The question language asks the same run how many events that line caused.
     let query = Query::parse(&["events", "line", &grows.to_string()]).unwrap();
     assert_eq!(query.evaluate(&trace), Ok(Value::Number(2)));
@@ -88,7 +91,10 @@ fn every_view_reads_a_trace_from_outside_the_catalogue() {
     assert!(listing.contains("#2 realloc H1 16 → 32 B"), "{listing}");
 
     let diagram = render::diagram::view(&trace, SETTINGS);
-    assert!(diagram.contains("mine · My own Vec: memory diagrams"), "{diagram}");
+    assert!(
+        diagram.contains("mine · My own Vec: memory diagrams"),
+        "{diagram}"
+    );
     assert!(diagram.contains("H1"), "{diagram}");
     assert!(diagram.contains("len 5 · capacity 8"), "{diagram}");
 
@@ -99,7 +105,10 @@ fn every_view_reads_a_trace_from_outside_the_catalogue() {
     let ids = snapshot::block_ids(&trace.events);
     let step = render::step::frame(&trace, &names, &ids, 1, SETTINGS);
     assert!(step.starts_with("Event 1 of 3 · mine"), "{step}");
-    let marked = step.lines().find(|l| l.starts_with('▶')).unwrap_or_default();
+    let marked = step
+        .lines()
+        .find(|l| l.starts_with('▶'))
+        .unwrap_or_default();
     assert!(marked.contains(&format!("{grows} │")), "{step}");
     assert!(marked.ends_with("// grows here"), "{step}");
 
@@ -121,7 +130,14 @@ fn probes_past_the_room_are_counted_and_the_note_says_how_to_keep_them() {
     assert_eq!(trace.observations.len(), 256);
     assert_eq!((trace.loss.probes, trace.loss.probes_wanted), (44, 300));
     assert_eq!(trace.summary().dropped_probes, 44);
-    let text = render::table::trace(&trace, Settings { width: 400, ..SETTINGS }, false);
+    let text = render::table::trace(
+        &trace,
+        Settings {
+            width: 400,
+            ..SETTINGS
+        },
+        false,
+    );
     assert!(
         text.contains(
             "note: 44 probes (locals, observations, kept blocks or scope ends) did not fit in \
@@ -129,7 +145,10 @@ fn probes_past_the_room_are_counted_and_the_note_says_how_to_keep_them() {
         ),
         "{text}"
     );
-    assert!(text.contains("run again with --probes 300 (or more)"), "{text}");
+    assert!(
+        text.contains("run again with --probes 300 (or more)"),
+        "{text}"
+    );
     let json = memlab::export::json::trace(&trace);
     assert_eq!(json["summary"]["dropped_probes"], 44);
 
@@ -152,7 +171,11 @@ fn a_wrapped_deque_points_into_its_one_block() {
         queue.push_back(5); // wraps around to the block's start
         s.pointer("queue", &queue);
     });
-    let allocs: Vec<_> = trace.events.iter().filter(|e| e.kind == Kind::Alloc).collect();
+    let allocs: Vec<_> = trace
+        .events
+        .iter()
+        .filter(|e| e.kind == Kind::Alloc)
+        .collect();
     assert_eq!(allocs.len(), 1, "{:?}", trace.events);
     let local = &trace.locals[0];
     let target = local.points_to.unwrap();

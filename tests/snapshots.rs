@@ -26,7 +26,9 @@ fn memlab_with_input(args: &[&str], input: &str) -> String {
         .spawn()
         .expect("memlab runs");
     let mut stdin = child.stdin.take().expect("piped");
-    stdin.write_all(input.as_bytes()).expect("memlab reads its input");
+    stdin
+        .write_all(input.as_bytes())
+        .expect("memlab reads its input");
     drop(stdin);
     let out = child.wait_with_output().expect("memlab ends");
     assert!(
@@ -110,7 +112,13 @@ fn redact_step(line: &str) -> String {
             .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
     };
     line.split(" · ")
-        .map(|part| if reserved(part) { "[r] B reserved" } else { part })
+        .map(|part| {
+            if reserved(part) {
+                "[r] B reserved"
+            } else {
+                part
+            }
+        })
         .collect::<Vec<_>>()
         .join(" · ")
 }

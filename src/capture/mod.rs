@@ -40,7 +40,9 @@ pub const DEFAULT_PROBES: usize = 256;
 
 /// Whether this build walks frame pointers to find source lines
 /// ([`Lines::Auto`]); without them it uses the unwinder (build.rs decides).
-pub const FRAME_POINTERS: bool = cfg!(memlab_frame_pointers);
+pub fn walks_frame_pointers() -> bool {
+    cfg!(memlab_frame_pointers)
+}
 
 /// How events are tied to source lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -35,7 +35,7 @@ fn frame_pointer_lines_agree_with_the_unwinder() {
     // (.cargo/config.toml), so insist.
     if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
         assert!(
-            memlab::capture::FRAME_POINTERS,
+            memlab::capture::walks_frame_pointers(),
             "this build has no frame pointers: is .cargo/config.toml applied?"
         );
     }
