@@ -73,15 +73,8 @@ pub(super) fn run(context: &Context, args: &Args) -> Result<(), Error> {
 fn show(trace: &Trace, args: &Args, settings: Settings) -> Result<(), Error> {
     let all = args.all;
     match (args.format, args.view) {
-        (Format::Json, _) => {
-            let json = crate::export::json::trace(trace);
-            // Data, not a picture: UTF-8 whatever the locale.
-            let raw = Settings {
-                ascii: false,
-                ..settings
-            };
-            print(&format!("{json:#}\n"), raw)
-        }
+        // Data, not a picture: UTF-8 whatever the locale.
+        (Format::Json, _) => Ok(crate::export::json::write(trace, Output::stdout(false))?),
         (Format::Table, View::Table) => {
             print(&render::table::trace(trace, settings, all), settings)
         }
