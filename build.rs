@@ -1,15 +1,13 @@
-//! Two build-time jobs:
-//! - embed every lesson in lessons/ (`<id>.md`, id of a-z, 0-9 and '-'), so an
-//!   installed memlab needs no files beside it;
-//! - enable memlab's frame-pointer walk only when this build really keeps frame
-//!   pointers (see .cargo/config.toml); otherwise source lines come from the
-//!   `backtrace` crate's unwinder, which is slower but needs no frame pointers.
+//! Embeds what an installed memlab needs beside it:
+//! - every lesson in lessons/ (`<id>.md`, id of a-z, 0-9 and '-');
+//! - the source of the runtime crate (runtime/) and memlab's Cargo.lock, which
+//!   `memlab run` writes into its cache to build a user's file against.
 
 use std::path::Path;
 
 fn main() {
     embed_lessons();
-    configure_frame_pointers();
+    embed_runtime();
 }
 
 fn embed_lessons() {
@@ -45,23 +43,49 @@ fn embed_lessons() {
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }
 
-fn configure_frame_pointers() {
-    println!("cargo::rustc-check-cfg=cfg(memlab_frame_pointers)");
-    println!("cargo::rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
-    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
-    // Flags come as "-C" "force-frame-pointers=yes" or "-Cforce-frame-pointers=yes";
-    // the last setting wins, as it does for rustc.
-    let keeps_frame_pointers = flags
-        .split('\x1f')
-        .map(|flag| flag.strip_prefix("-C").unwrap_or(flag))
-        .filter_map(|flag| flag.strip_prefix("force-frame-pointers"))
-        .next_back()
-        .is_some_and(|value| matches!(value, "" | "=yes" | "=y" | "=on" | "=true" | "=always"));
-    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
-    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    // Checked on x86-64 Linux with Rust 1.95: std's own functions there keep frame
-    // pointers too, so the chain from a scenario down into the allocator is whole.
-    if keeps_frame_pointers && arch == "x86_64" && os == "linux" {
-        println!("cargo::rustc-cfg=memlab_frame_pointers");
+fn embed_runtime() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let runtime = root.join("runtime");
+    let mut files: Vec<String> = vec!["Cargo.toml".into(), "build.rs".into()];
+    let mut dirs = vec![runtime.join("src")];
+    while let Some(dir) = dirs.pop() {
+        println!("cargo::rerun-if-changed={}", dir.display());
+        for entry in std::fs::read_dir(&dir)
+            .expect("runtime/src is readable")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                let relative = path.strip_prefix(&runtime).expect("inside runtime/");
+                files.push(relative.to_string_lossy().into_owned());
+            }
+        }
     }
+    files.sort();
+    // A digest of every file names the cache's copy of this runtime.
+    let mut digest: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut code = String::from("&[\n");
+    for file in &files {
+        let path = runtime.join(file);
+        println!("cargo::rerun-if-changed={}", path.display());
+        let text = std::fs::read(&path).expect("runtime files are readable");
+        for byte in file.bytes().chain(text) {
+            digest = (digest ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
+        }
+        code.push_str(&format!(
+            "    ({file:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    code.push_str("]\n");
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("runtime.rs"), code).expect("OUT_DIR is writable");
+    std::fs::write(out.join("runtime-digest.txt"), format!("{digest:016x}"))
+        .expect("OUT_DIR is writable");
+    println!(
+        "cargo::rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
 }

@@ -21,28 +21,28 @@
 //! ```
 #![deny(unsafe_code)]
 
-pub mod trace;
+// The vocabulary and the capture room live in the `memlab-runtime` crate
+// (runtime/), which is what `memlab run` builds a user's file against. Its
+// names are memlab's: code written against one runs against the other.
+pub use memlab_runtime::{
+    Event, Kind, Lines, Options, Pointee, Pointer, Region, Scene, Source, Spawned, Summary, Trace,
+    capture, scene, trace,
+};
 
-#[allow(unsafe_code)] // the one room for it: see its header
-pub mod capture;
+// Scenarios name the library as users do: `use memlab::Scene;`.
+extern crate self as memlab;
 
 pub mod app;
 pub mod export;
 pub mod lessons;
 pub mod render;
+pub mod runner;
 pub mod scenarios;
 
 /// README.md's examples run as doc-tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-
-pub use capture::pointer::{Pointee, Pointer};
-/// The probe API's path, as scenarios name it: `memlab::scene::Scene`.
-pub use capture::scene;
-pub use capture::scene::{Scene, Spawned};
-pub use capture::{Lines, Options, trace};
-pub use trace::{Event, Kind, Region, Source, Summary, Trace};
 
 #[cfg(feature = "global-allocator")]
 use capture::recorder;

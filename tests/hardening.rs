@@ -74,12 +74,17 @@ fn facts(trace: &Trace) -> Vec<String> {
     let observations = trace.observations.iter().map(|o| {
         // How big-data's child died: SIGABRT from Rust's stack-overflow handler,
         // or SIGSEGV where that handler cannot run (valgrind); it is the
-        // kernel's business, not the trace's, so only its presence counts.
+        // kernel's business, not the trace's, so only its presence counts. So
+        // is the whole process's memory that thousand-boxes reads, which other
+        // threads change.
         let fields: Vec<String> = o
             .fields
             .iter()
             .map(|(name, value)| match (&*o.label, &**name) {
                 ("overflow in a child", "signal") => format!("{name}=?"),
+                ("before" | "after", "mappings" | "heap KiB" | "mapped KiB") => {
+                    format!("{name}=?")
+                }
                 _ => format!("{name}={value}"),
             })
             .collect();

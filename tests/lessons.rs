@@ -233,7 +233,13 @@ fn lessons_dir_replaces_the_built_in_lessons() {
 
 #[test]
 fn a_malformed_lesson_is_one_error_naming_file_and_line() {
-    let cases: [(&str, String, usize, &str); 6] = [
+    let live = |prose: &str| {
+        GOOD.replace(
+            "```memlab\nevents box\n```\n",
+            &format!("```memlab\nevents box\n```\n\n{prose}\n"),
+        )
+    };
+    let cases: [(&str, String, usize, &str); 14] = [
         ("no-front-matter", "# Hi\n".into(), 1, "front matter"),
         (
             "bad-toml",
@@ -265,6 +271,54 @@ fn a_malformed_lesson_is_one_error_naming_file_and_line() {
             0,
             "observation",
         ),
+        (
+            "bad-value",
+            live("It is {{event one size}} bytes."),
+            19,
+            "'one' is not an event number",
+        ),
+        (
+            "unclosed-value",
+            live("It is {{event 1 size bytes."),
+            19,
+            "not closed",
+        ),
+        (
+            "value-the-run-cannot-give",
+            live("It is {{event 9 size}} bytes."),
+            19,
+            "box has 2 heap events, not 9",
+        ),
+        (
+            "address-in-prose",
+            live("At {{event 1 address}}."),
+            19,
+            "an address changes with every run",
+        ),
+        (
+            "no-otherwise",
+            live("::: when event 1 size = 32\n\nYes.\n\n:::"),
+            23,
+            "need a '::: otherwise' passage",
+        ),
+        (
+            "never-closed",
+            live("::: when event 1 size = 32\n\nYes.\n\n::: otherwise\n\nNo."),
+            19,
+            "never closed",
+        ),
+        (
+            "no-blank-line",
+            live("::: when event 1 size = 32\nYes.\n\n::: otherwise\n\nNo.\n\n:::"),
+            19,
+            "blank line after it",
+        ),
+        (
+            "bad-condition",
+            live("::: when event 1 region = mapped\n\nYes.\n\n::: otherwise\n\nNo.\n\n:::"),
+            19,
+            "'mapped' is not one of stack",
+        ),
     ];
     for (name, text, line, words) in cases {
         let dir = lessons_dir(name, &[(&format!("{name}.md"), &text)]);
@@ -281,6 +335,77 @@ fn a_malformed_lesson_is_one_error_naming_file_and_line() {
             );
         }
         assert!(stderr.contains(words), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn live_prose_shows_what_this_run_did() {
+    let prose = "The block is {{event 1 size}} bytes, in `{{event 1 region}}`.\n\n\
+                 ::: when event 1 size = 32 and event 2 kind = dealloc\n\n\
+                 PASSAGE-ONE shows {{count dealloc}} free.\n\n\
+                 ::: when event 1 size > 0\n\nPASSAGE-TWO\n\n\
+                 ::: otherwise\n\nPASSAGE-THREE {{event 9 size}}\n\n:::\n";
+    let text = GOOD.replace(
+        "```memlab\nevents box\n```\n",
+        &format!("```memlab\nevents box\n```\n\n{prose}"),
+    );
+    let dir = lessons_dir("live", &[("live.md", &text)]);
+    let dir = dir.to_str().unwrap();
+    let (stdout, _) = check(
+        &["lesson", "live", "--lessons-dir", dir, "--width", "100"],
+        "",
+        0,
+    );
+    assert!(
+        stdout.contains("The block is 32 bytes, in heap."),
+        "{stdout}"
+    );
+    // The first passage that holds, and only it; a value in a passage that is
+    // not shown is never asked for.
+    assert!(stdout.contains("PASSAGE-ONE shows 1 free."), "{stdout}");
+    assert!(!stdout.contains("PASSAGE-TWO") && !stdout.contains("PASSAGE-THREE"));
+    assert!(!stdout.contains("{{"), "{stdout}");
+    // With --claims, the same page says what each value and passage asks.
+    let (claims, _) = check(&["lesson", "live", "--lessons-dir", dir, "--claims"], "", 0);
+    assert!(
+        claims.contains("\x1b]memlab;passage;1;1\x07PASSAGE-ONE"),
+        "{claims}"
+    );
+    assert!(claims.contains("value 1 "), "{claims}");
+    assert!(
+        claims.contains("passage 1.1 when box event 1 size = 32 and box event 2 kind = dealloc | run: 32, dealloc"),
+        "{claims}"
+    );
+    assert!(claims.contains("passage 1.3 otherwise"), "{claims}");
+}
+
+/// Every condition of every lesson can be answered by the run it asks, here:
+/// a condition that can never be answered (a misspelt field, a label that
+/// is not there) would silently always show the `otherwise` passage.
+#[test]
+fn every_condition_of_every_lesson_can_be_answered() {
+    for lesson in lessons::embedded(&BUILT_IN).unwrap() {
+        let plan = Plan::build(&lesson, |id| {
+            Some(BUILT_IN.find(id)?.trace(Options::default(), None))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        for block in &lesson.blocks {
+            let Block::Passages(group) = block else {
+                continue;
+            };
+            let choice = plan.choice(group.id).expect("every group is decided");
+            for (passage, outcomes) in group.passages.iter().zip(&choice.outcomes) {
+                for outcome in outcomes {
+                    assert!(
+                        outcome.answer.is_ok(),
+                        "{}:{}: {:?}",
+                        lesson.origin,
+                        passage.line,
+                        outcome.answer
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -43,26 +43,120 @@ fn trace(id: &str, width: &str) -> String {
     memlab(&["trace", id, "--width", width])
 }
 
+/// A lesson page as a reader sees it, but with the live values and passages
+/// that depend on the allocator's history redacted (see [`settle`]).
 fn lesson(id: &str) -> String {
-    memlab(&["lesson", id, "--width", "80"])
+    settle(&memlab(&["lesson", id, "--width", "80", "--claims"]))
+}
+
+/// Whether a query asks for something that differs between runs of the same
+/// binary: a reserved size, whether a block moved, or the process's memory.
+/// A condition is volatile when one of its clauses asks such a thing.
+fn volatile(ask: &str) -> bool {
+    if ask.contains(" and ") {
+        return ask.split(" and ").any(volatile);
+    }
+    let ops = ["=", "!=", "<", "<=", ">", ">="];
+    let words: Vec<&str> = ask.split(' ').take_while(|w| !ops.contains(w)).collect();
+    matches!(
+        words.as_slice(),
+        [_, "event", _, "reserved" | "moved"]
+            | [_, "count", "moved" | "in-place", ..]
+            | ["thousand-boxes", "observation", ..]
+    )
+}
+
+/// A page printed with `--claims`, back to the page a reader sees (the marks
+/// take no width, so the layout is the same), with each value that depends
+/// on the allocator's history written `[~]` and each passage chosen by such
+/// a value written `[a passage chosen by the run]`.
+fn settle(text: &str) -> String {
+    const OPEN: &str = "\x1b]memlab;";
+    let (body, trailer) = text.split_once("\n⟦claims ").expect("a claims trailer");
+    let mut volatile_values = vec![];
+    let mut volatile_groups = vec![];
+    let mut group = String::new();
+    for line in trailer.lines() {
+        let words: Vec<&str> = line.splitn(3, ' ').collect();
+        match words.as_slice() {
+            ["value", n, rest] if volatile(rest.split_once(": ").map_or("", |r| r.1)) => {
+                volatile_values.push(n.to_string());
+            }
+            ["group", g, _] => group = g.to_string(),
+            ["passage", _, rest] if volatile(rest.trim_start_matches("when ")) => {
+                volatile_groups.push(group.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    let mut skipping = false;
+    while let Some(start) = rest.find(OPEN) {
+        if !skipping {
+            out.push_str(&rest[..start]);
+        }
+        let after = &rest[start + OPEN.len()..];
+        let end = after.find('\x07').expect("a closed mark");
+        let what: Vec<&str> = after[..end].split(';').collect();
+        rest = &after[end + 1..];
+        match what.as_slice() {
+            ["value", n] if volatile_values.iter().any(|v| v == n) => {
+                let close = rest.find(OPEN).unwrap_or(rest.len());
+                if !skipping {
+                    out.push_str("[~]");
+                }
+                rest = &rest[close..];
+            }
+            ["passage", g, _] if volatile_groups.iter().any(|v| v == g) => {
+                out.push_str("[a passage chosen by the run]");
+                skipping = true;
+            }
+            ["/passage"] => skipping = false,
+            _ => {}
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Redacts the facts that depend on the allocator's history, keeping every
 /// cell's width so tables keep their shape: a realloc's "in place" or "moved"
 /// (in table cells and in source listings), and a block's reserved size
 /// (glibc may hand out a slightly larger free chunk; even the length of the
-/// binary's path changes what is free). Prose is left alone.
+/// binary's path changes what is free), and the process's memory that
+/// `thousand-boxes` observes. Lesson prose is settled apart ([`settle`]).
 fn redact_moved(text: &str) -> String {
     let mut out = String::new();
     let mut reserved: Option<usize> = None; // column of "reserved" in this table
+    let mut memory: Option<usize> = None; // column of "mappings" in this table
+    let mut header = false; // between a table's top and its header rule
     for line in text.lines() {
         if line.starts_with('┌') {
             reserved = None;
+            memory = None;
+            header = true;
+        }
+        if line.starts_with('╞') {
+            header = false;
         }
         if line.starts_with('│') {
             let mut cells: Vec<String> = line.split('┆').map(str::to_string).collect();
             if let Some(i) = cells.iter().position(|c| c.trim() == "reserved") {
                 reserved = Some(i);
+            }
+            // The process's memory (thousand-boxes) differs between runs.
+            if let Some(i) = cells.iter().position(|c| c.trim().starts_with("mappi")) {
+                memory = Some(i);
+            }
+            if let Some(first) = memory.filter(|_| !header) {
+                for cell in cells.iter_mut().skip(first).take(3) {
+                    let value = cell.trim();
+                    if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
+                        let width = cell.chars().count();
+                        *cell = format!("{:>w$} ", "[n]", w = width - 1);
+                    }
+                }
             }
             for cell in &mut cells {
                 *cell = match cell.trim() {

@@ -243,3 +243,75 @@ fn valgrind_memcheck_finds_no_errors_in_any_scenario() {
         failures.join("\n")
     );
 }
+
+#[test]
+#[ignore = "needs valgrind and a release build: run by .ci/run"]
+fn valgrind_sees_exactly_the_events_of_a_users_file() {
+    let binary = release_binary();
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("witness-run-cache");
+    for fixture in ["plain.rs", "scenario.rs"] {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/run")
+            .join(fixture);
+        // One log per process: the child's stderr is the program's, which
+        // memlab keeps apart.
+        let logs = cache.join("valgrind-logs");
+        let _ = std::fs::remove_dir_all(&logs);
+        std::fs::create_dir_all(&logs).unwrap();
+        let run = |valgrind: bool| {
+            let mut command = if valgrind {
+                let mut command = Command::new("valgrind");
+                // Into the child memlab starts: that is where the events are.
+                command
+                    .args(["--trace-malloc=yes", "--trace-children=yes"])
+                    .arg(format!("--log-file={}/%p.log", logs.display()))
+                    .arg(&binary);
+                command
+            } else {
+                Command::new(&binary)
+            };
+            command
+                .arg("run")
+                .arg(&file)
+                .args(["--format", "json", "--timeout", "60", "--cache-dir"])
+                .arg(&cache);
+            run_json(command)
+        };
+        // Built once without valgrind, so that cargo does not run under it.
+        run(false);
+        let (trace, _) = run(true);
+        let expected: Vec<String> = trace["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(valgrind_lines)
+            .collect();
+        assert!(!expected.is_empty(), "{fixture}: no events");
+        // Each process's lines ("--PID-- malloc(…) = 0x…"), from its own log.
+        let by_process: Vec<Vec<String>> = std::fs::read_dir(&logs)
+            .unwrap()
+            .flatten()
+            .map(|log| {
+                std::fs::read_to_string(log.path())
+                    .unwrap_or_default()
+                    .lines()
+                    .filter_map(|l| Some(l.strip_prefix("--")?.split_once("-- ")?.1.to_lowercase()))
+                    .collect()
+            })
+            .collect();
+        assert!(
+            by_process.len() >= 2,
+            "{fixture}: valgrind followed no child"
+        );
+        let found = by_process.iter().any(|lines| {
+            lines
+                .windows(expected.len())
+                .any(|w| w == expected.as_slice())
+        });
+        assert!(
+            found,
+            "{fixture}: valgrind did not see memlab's events back to back in any process:\n{}",
+            expected.join("\n")
+        );
+    }
+}

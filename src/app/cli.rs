@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// See how Rust uses the stack and the heap: memlab runs small Rust scenarios
 /// under its own recording allocator and shows every heap event with its real
@@ -52,6 +52,10 @@ pub enum Command {
         /// columns or more].
         #[arg(long, value_enum)]
         layout: Option<LayoutChoice>,
+        /// For checking a page against its own evidence: mark each live value
+        /// and passage shown, and list what each asks of the run.
+        #[arg(long, hide = true, conflicts_with = "step")]
+        claims: bool,
     },
     /// List the lessons and the scenarios.
     List,
@@ -59,36 +63,76 @@ pub enum Command {
     Trace {
         /// The scenario to run, e.g. vec-growth (see `memlab list`).
         scenario: String,
-        /// Output format: tables for people, JSON for tools.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// What to show: the tables, memory diagrams (stack and heap side by
-        /// side), charts (capacity and live bytes), or all three.
-        #[arg(long, value_enum, default_value_t = View::Table, conflicts_with = "format")]
-        view: View,
-        /// Walk through the events one at a time: the source line, the event
-        /// and the memory after it. Enter or n: next, b: back, q: quit (read
-        /// from standard input).
-        #[arg(long, conflicts_with_all = ["format", "view"])]
-        step: bool,
+        #[command(flatten)]
+        show: Show,
         /// The size of a sized scenario, e.g. the number of boxes of
         /// many-boxes (see `memlab list`).
         #[arg(long, value_name = "N",
               value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         n: Option<u64>,
-        /// Events the recorder keeps per thread; more are counted as lost.
-        #[arg(long, value_name = "EVENTS", default_value_t = crate::capture::DEFAULT_CAPACITY as u64,
-              value_parser = clap::value_parser!(u64).range(1..=(1 << 26)))]
-        capacity: u64,
-        /// Probes of each kind (locals, observations, …) the scenario may take
-        /// per thread; more are counted as dropped.
-        #[arg(long, value_name = "PROBES", default_value_t = crate::capture::DEFAULT_PROBES as u64,
-              value_parser = clap::value_parser!(u64).range(1..=(1 << 20)))]
-        probes: u64,
-        /// Show every event of a long trace, not only the first and last rows.
-        #[arg(long)]
-        all: bool,
     },
+    /// Trace a Rust file of your own: a scenario file or an ordinary program.
+    ///
+    /// A scenario file has `pub fn run(s: &mut memlab::Scene)` and probes its
+    /// locals as the built-in scenarios do; an ordinary program has `fn main`,
+    /// and every heap event of it and the threads it starts is recorded.
+    /// memlab builds the file with cargo (offline when it can) and shows it as
+    /// it shows a scenario; the program's own output is shown apart.
+    Run {
+        /// The file to run, e.g. mine.rs ('memlab new mine.rs' writes one).
+        file: PathBuf,
+        #[command(flatten)]
+        show: Show,
+        /// Stop the program after this many seconds; what it recorded until
+        /// then is shown.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        timeout: f64,
+        /// Give the program memlab's standard input (otherwise it reads
+        /// nothing, as from /dev/null).
+        #[arg(long, conflicts_with = "step")]
+        stdin: bool,
+        /// Where builds are kept [default: $XDG_CACHE_HOME/memlab or
+        /// ~/.cache/memlab].
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// Run again every time the file is saved (Ctrl-C ends).
+        #[arg(long, conflicts_with_all = ["step", "stdin"])]
+        watch: bool,
+    },
+    /// Write a short scenario file to start from, ready for 'memlab run'.
+    New {
+        /// The file to write, e.g. mine.rs (an existing file is never overwritten).
+        file: PathBuf,
+    },
+}
+
+/// How `trace` and `run` show what ran.
+#[derive(Debug, Args)]
+pub struct Show {
+    /// Output format: tables for people, JSON for tools.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// What to show: the tables, memory diagrams (stack and heap side by
+    /// side), charts (capacity and live bytes), or all three.
+    #[arg(long, value_enum, default_value_t = View::Table, conflicts_with = "format")]
+    pub view: View,
+    /// Walk through the events one at a time: the source line, the event
+    /// and the memory after it. Enter or n: next, b: back, q: quit (read
+    /// from standard input).
+    #[arg(long, conflicts_with_all = ["format", "view"])]
+    pub step: bool,
+    /// Events the recorder keeps per thread; more are counted as lost.
+    #[arg(long, value_name = "EVENTS", default_value_t = crate::capture::DEFAULT_CAPACITY as u64,
+          value_parser = clap::value_parser!(u64).range(1..=(1 << 26)))]
+    pub capacity: u64,
+    /// Probes of each kind (locals, observations, …) the scenario may take
+    /// per thread; more are counted as dropped.
+    #[arg(long, value_name = "PROBES", default_value_t = crate::capture::DEFAULT_PROBES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=(1 << 20)))]
+    pub probes: u64,
+    /// Show every event of a long trace, not only the first and last rows.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

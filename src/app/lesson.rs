@@ -18,6 +18,7 @@ pub(super) fn run(
     id: &str,
     step: bool,
     layout: Option<LayoutChoice>,
+    claims: bool,
 ) -> Result<(), Error> {
     let settings = context.settings;
     let lessons = load_lessons(context)?;
@@ -35,7 +36,11 @@ pub(super) fn run(
         Some(catalogue.find(id)?.trace(Options::default(), None))
     })
     .map_err(|e| Error::Failure(e.to_string()))?;
-    let pieces = render::lesson::lesson(&plan, settings, layout);
+    let pieces = if claims {
+        render::lesson::lesson_with_claims(&plan, settings, layout)
+    } else {
+        render::lesson::lesson(&plan, settings, layout)
+    };
     present(&pieces, step, settings)
 }
 

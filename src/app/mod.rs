@@ -10,6 +10,7 @@
 mod cli;
 mod lesson;
 mod prompt;
+mod run;
 mod trace;
 
 use std::io::{self, IsTerminal, Write};
@@ -179,33 +180,32 @@ fn run(context: &Context) -> Result<(), Error> {
                 settings,
             )
         }
-        Some(Command::Trace {
-            scenario,
-            format,
-            view,
-            step,
-            n,
-            capacity,
-            probes,
-            all,
-        }) => trace::run(
+        Some(Command::Trace { scenario, show, n }) => trace::run(context, scenario, show, *n),
+        Some(Command::Run {
+            file,
+            show,
+            timeout,
+            stdin,
+            cache_dir,
+            watch,
+        }) => run::run(
             context,
-            &trace::Args {
-                scenario,
-                format: *format,
-                view: *view,
-                step: *step,
-                n: *n,
-                capacity: *capacity,
-                probes: *probes,
-                all: *all,
+            &run::Args {
+                file,
+                show,
+                timeout: *timeout,
+                stdin: *stdin,
+                cache_dir: cache_dir.as_deref(),
+                watch: *watch,
             },
         ),
+        Some(Command::New { file }) => run::new(file),
         Some(Command::Lesson {
             lesson,
             step,
             layout,
-        }) => lesson::run(context, lesson, *step, *layout),
+            claims,
+        }) => lesson::run(context, lesson, *step, *layout, *claims),
     }
 }
 

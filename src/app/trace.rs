@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::cli::{Format, View};
+use super::cli::{Format, Show, View};
 use super::prompt::Prompt;
 use super::{Context, Error, print, suggest};
 use crate::capture::Options;
@@ -12,29 +12,13 @@ use crate::render::{self, Settings};
 use crate::trace::names::Names;
 use crate::trace::{Trace, snapshot};
 
-/// The options of `memlab trace`.
-pub(super) struct Args<'a> {
-    pub scenario: &'a str,
-    pub format: Format,
-    pub view: View,
-    pub step: bool,
-    pub n: Option<u64>,
-    pub capacity: u64,
-    pub probes: u64,
-    pub all: bool,
-}
-
-pub(super) fn run(context: &Context, args: &Args) -> Result<(), Error> {
+pub(super) fn run(context: &Context, id: &str, show: &Show, n: Option<u64>) -> Result<(), Error> {
     let catalogue = context.catalogue;
-    let Some(scenario) = catalogue.find(args.scenario) else {
-        let suggestions = catalogue.closest(args.scenario);
-        return Err(Error::Usage(suggest(
-            args.scenario,
-            &suggestions,
-            "scenario",
-        )));
+    let Some(scenario) = catalogue.find(id) else {
+        let suggestions = catalogue.closest(id);
+        return Err(Error::Usage(suggest(id, &suggestions, "scenario")));
     };
-    if args.n.is_some() && scenario.default_n.is_none() {
+    if n.is_some() && scenario.default_n.is_none() {
         let sized: Vec<&str> = catalogue
             .listed
             .iter()
@@ -47,18 +31,9 @@ pub(super) fn run(context: &Context, args: &Args) -> Result<(), Error> {
             sized.join(", ")
         )));
     }
-    let options = Options {
-        capacity: usize::try_from(args.capacity).unwrap_or(usize::MAX),
-        probes: usize::try_from(args.probes).unwrap_or(usize::MAX),
-        ..Options::default()
-    };
-    let n = args.n.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    let trace = scenario.trace(options, n);
-    if args.step {
-        step_through(&trace, context.settings)?;
-    } else {
-        show(&trace, args, context.settings)?;
-    }
+    let n = n.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    let trace = scenario.trace(options(show), n);
+    display(&trace, show, context.settings)?;
     match &trace.panic {
         Some(message) => Err(Error::Failure(format!(
             "the scenario '{}' panicked: {}",
@@ -69,25 +44,42 @@ pub(super) fn run(context: &Context, args: &Args) -> Result<(), Error> {
     }
 }
 
-/// The views asked for, or JSON.
-fn show(trace: &Trace, args: &Args, settings: Settings) -> Result<(), Error> {
-    let all = args.all;
-    match (args.format, args.view) {
+/// What `--capacity` and `--probes` ask of the recorder.
+pub(super) fn options(show: &Show) -> Options {
+    Options {
+        capacity: usize::try_from(show.capacity).unwrap_or(usize::MAX),
+        probes: usize::try_from(show.probes).unwrap_or(usize::MAX),
+        ..Options::default()
+    }
+}
+
+/// Shows a trace as asked: step by step, the views, or JSON.
+pub(super) fn display(trace: &Trace, show: &Show, settings: Settings) -> Result<(), Error> {
+    match (show.step, show.format) {
+        (true, _) => step_through(trace, settings),
         // Data, not a picture: UTF-8 whatever the locale.
-        (Format::Json, _) => Ok(crate::export::json::write(trace, Output::stdout(false))?),
-        (Format::Table, View::Table) => {
-            print(&render::table::trace(trace, settings, all), settings)
+        (false, Format::Json) => Ok(crate::export::json::write(trace, Output::stdout(false))?),
+        (false, Format::Table) => print(&views(trace, show, settings), settings),
+    }
+}
+
+/// The views `--view` asks for, as text (JSON for `--format json`).
+pub(super) fn views(trace: &Trace, show: &Show, settings: Settings) -> String {
+    let all = show.all;
+    match (show.format, show.view) {
+        (Format::Json, _) => {
+            let mut json = vec![];
+            let _ = crate::export::json::write(trace, &mut json);
+            String::from_utf8_lossy(&json).into_owned()
         }
-        (Format::Table, View::Diagram) => print(&render::diagram::view(trace, settings), settings),
-        (Format::Table, View::Chart) => print(&render::chart::view(trace, settings), settings),
-        (Format::Table, View::All) => print(
-            &format!(
-                "{}\n{}\n{}",
-                render::table::trace(trace, settings, all),
-                render::diagram::view(trace, settings),
-                render::chart::view(trace, settings)
-            ),
-            settings,
+        (Format::Table, View::Table) => render::table::trace(trace, settings, all),
+        (Format::Table, View::Diagram) => render::diagram::view(trace, settings),
+        (Format::Table, View::Chart) => render::chart::view(trace, settings),
+        (Format::Table, View::All) => format!(
+            "{}\n{}\n{}",
+            render::table::trace(trace, settings, all),
+            render::diagram::view(trace, settings),
+            render::chart::view(trace, settings)
         ),
     }
 }

@@ -26,8 +26,10 @@
 //! `source`, `events`, `stack`, `observations`, `summary` or `leaks` followed
 //! by a scenario id; `excerpt <file> <marker>` for a marked region of memlab's own
 //! code; and `answer <scenario> <query>` (with an optional `why:` line), which
-//! answers the "Predict" block quote just before it. Every problem is reported
-//! with the file and line.
+//! answers the "Predict" block quote just before it. The prose can say what
+//! the run did: `{{query}}` is a live value, and `::: when <condition>` …
+//! `::: otherwise` … `:::` are passages the run chooses between (see
+//! `live`). Every problem is reported with the file and line.
 //!
 //! This module is lesson *data*: it parses and checks lessons, and a [`Plan`]
 //! holds a lesson with the runs its caller made for it. It never runs code.
@@ -37,13 +39,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod live;
 mod parse;
 pub mod plan;
 pub mod query;
 
 pub use parse::parse;
-pub use plan::{Plan, Prediction};
-pub use query::{Query, Value, Verdict, judge};
+pub use plan::{Choice, Plan, Prediction};
+pub use query::{Condition, Query, Value, Verdict, judge};
 
 /// The scenarios lessons may name, as whoever runs them knows them.
 pub trait Scenarios {
@@ -59,8 +62,8 @@ const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/lessons.rs
 /// memlab's own source files that `excerpt` directives may quote.
 const EXCERPTS: &[(&str, &str)] = &[
     (
-        "src/capture/recorder.rs",
-        include_str!("../capture/recorder.rs"),
+        "runtime/src/capture/recorder.rs",
+        include_str!("../../runtime/src/capture/recorder.rs"),
     ),
     ("src/lib.rs", include_str!("../lib.rs")),
 ];
@@ -110,13 +113,49 @@ pub enum Block {
     },
     /// The answer to the "Predict" question just before it.
     Answer(Answer),
+    /// Passages of which the run chooses one to show.
+    Passages(Passages),
 }
 
 /// A run of inline text with one style.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Span {
+    /// The text; for a live value, its source (`{{event 1 region}}`).
     pub text: String,
     pub style: SpanStyle,
+    /// A value read from the run, shown instead of `text`.
+    pub live: Option<LiveValue>,
+}
+
+/// `{{<query>}}` in the prose: the run's answer, in the span's style.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveValue {
+    /// Its number in the lesson, from 1.
+    pub id: usize,
+    pub line: usize,
+    pub scenario: String,
+    pub query: Query,
+}
+
+/// A group of passages: the first whose condition holds is shown, or else
+/// the last, `otherwise`, which has none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Passages {
+    /// Its number in the lesson, from 1.
+    pub id: usize,
+    /// The line of its first `::: when`.
+    pub line: usize,
+    pub passages: Vec<Passage>,
+}
+
+/// One passage: prose shown when its condition holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Passage {
+    /// The line of its `:::` line.
+    pub line: usize,
+    /// `None` for `otherwise`.
+    pub when: Option<Condition>,
+    pub blocks: Vec<Block>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::live::{Live, after_words};
 use super::query::Query;
 use super::{
     Answer, Block, Chart, DiagramAt, EXCERPTS, Lesson, LessonError, Meta, Scenarios, Span,
@@ -45,7 +46,10 @@ pub fn parse(
         }
     }
     let line_of = |offset: usize| body_line + body[..offset.min(body.len())].matches('\n').count();
-    let blocks = markdown(body, &line_of, scenarios).map_err(|(line, m)| error(line, m))?;
+    let mut live = Live::new(&meta.scenarios, scenarios);
+    let blocks = markdown(body, &line_of, scenarios, &mut live)
+        .and_then(|blocks| live.group(blocks))
+        .map_err(|(line, m)| error(line, m))?;
     let lesson = Lesson {
         id: id.to_string(),
         meta,
@@ -101,12 +105,16 @@ fn markdown(
     body: &str,
     line_of: &dyn Fn(usize) -> usize,
     scenarios: &dyn Scenarios,
+    live: &mut Live,
 ) -> Result<Vec<Block>, (usize, String)> {
     let mut stack: Vec<Frame> = vec![Frame::new(Container::Root)];
     let mut style = SpanStyle::default();
     let mut code: Option<(String, String, usize)> = None; // (info, text, line)
+    // Whether the text that comes next starts a line of its paragraph.
+    let mut line_start = true;
     for (event, range) in Parser::new_ext(body, Options::empty()).into_offset_iter() {
         let line = line_of(range.start);
+        let starts_line = std::mem::replace(&mut line_start, false);
         if let Some((_, text, _)) = code.as_mut() {
             match event {
                 Event::Text(t) => text.push_str(&t),
@@ -127,7 +135,10 @@ fn markdown(
                 };
                 code = Some((info, String::new(), line));
             }
-            Event::Start(Tag::Paragraph) => stack.push(Frame::new(Container::Paragraph)),
+            Event::Start(Tag::Paragraph) => {
+                stack.push(Frame::new(Container::Paragraph));
+                line_start = true;
+            }
             Event::Start(Tag::Heading { level, .. }) => {
                 stack.push(Frame::new(Container::Heading(heading_level(level))));
             }
@@ -140,16 +151,36 @@ fn markdown(
             Event::End(TagEnd::Emphasis) => style.emphasis = false,
             Event::End(TagEnd::Strong) => style.strong = false,
             Event::End(TagEnd::Link) => style.link = false,
-            Event::Text(t) => push_span(&mut stack, &t, style),
-            Event::Code(t) => push_span(
-                &mut stack,
-                &t,
-                SpanStyle {
+            Event::Text(t) => {
+                let text_so_far = top(&mut stack).spans.first().map(|s| s.text.as_str());
+                if t.starts_with(":::") && starts_line && text_so_far.is_some() {
+                    return Err((line, "a ':::' line needs a blank line before it".into()));
+                }
+                for span in live.spans(&t, line, style)? {
+                    push_span(&mut stack, span);
+                }
+            }
+            Event::Code(t) => {
+                let code = SpanStyle {
                     code: true,
                     ..style
-                },
-            ),
-            Event::SoftBreak | Event::HardBreak => push_span(&mut stack, " ", style),
+                };
+                for span in live.spans(&t, line, code)? {
+                    push_span(&mut stack, span);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                let frame = top(&mut stack);
+                if frame
+                    .spans
+                    .first()
+                    .is_some_and(|s| s.text.starts_with(":::"))
+                {
+                    return Err((line, "a ':::' line needs a blank line after it".into()));
+                }
+                push_span(&mut stack, plain(" ", style));
+                line_start = true;
+            }
             Event::Rule => top(&mut stack).blocks.push(Block::Rule),
             Event::End(TagEnd::Item) => {
                 let mut item = pop(&mut stack);
@@ -160,9 +191,23 @@ fn markdown(
                 }
                 top(&mut stack).items.push(item.blocks);
             }
-            Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::List(_),
-            ) => {
+            Event::End(TagEnd::Paragraph) => {
+                let frame = pop(&mut stack);
+                let text: String = frame.spans.iter().map(|s| s.text.as_str()).collect();
+                if text.starts_with(":::") {
+                    if stack.len() > 1 {
+                        return Err((
+                            line,
+                            "a ':::' line goes at the top level of a lesson, not in a list                              or quote"
+                                .into(),
+                        ));
+                    }
+                    live.directive(&text, line, top(&mut stack).blocks.len())?;
+                } else if let Some(block) = frame.finish() {
+                    top(&mut stack).blocks.push(block);
+                }
+            }
+            Event::End(TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::List(_)) => {
                 if let Some(block) = pop(&mut stack).finish() {
                     top(&mut stack).blocks.push(block);
                 }
@@ -245,14 +290,23 @@ fn top(stack: &mut [Frame]) -> &mut Frame {
         .expect("the root frame is never popped before the end")
 }
 
-fn push_span(stack: &mut [Frame], text: &str, style: SpanStyle) {
+/// A span of text with no live value.
+fn plain(text: &str, style: SpanStyle) -> Span {
+    Span {
+        text: text.to_string(),
+        style,
+        live: None,
+    }
+}
+
+/// Appends `span`, merged into the last span when both are text of one style.
+fn push_span(stack: &mut [Frame], span: Span) {
     let frame = top(stack);
     match frame.spans.last_mut() {
-        Some(last) if last.style == style => last.text.push_str(text),
-        _ => frame.spans.push(Span {
-            text: text.to_string(),
-            style,
-        }),
+        Some(last) if last.style == span.style && last.live.is_none() && span.live.is_none() => {
+            last.text.push_str(&span.text)
+        }
+        _ => frame.spans.push(span),
     }
 }
 
@@ -276,6 +330,12 @@ fn code_block(
             continue;
         };
         if let Some(why) = raw.trim().strip_prefix("why:") {
+            if why.contains("{{") {
+                return Err((
+                    line,
+                    "a 'why:' explains the rule; live values go in the prose".into(),
+                ));
+            }
             match answer.as_mut() {
                 Some(a) => a.why = Some(why.trim().to_string()),
                 None => return Err((line, "'why:' belongs after an 'answer' line".into())),
@@ -326,7 +386,7 @@ fn code_block(
                 answer = Some(Answer {
                     line,
                     scenario: scenario(1)?,
-                    query: Query::parse(&words[2..]).map_err(|m| (line, m))?,
+                    query: Query::from_text(after_words(raw, 2)).map_err(|m| (line, m))?,
                     why: None,
                 });
                 continue;

@@ -293,6 +293,12 @@ pub fn live_bytes(trace: &Trace, settings: Settings) -> Vec<String> {
         .sum();
     let caption = match (end, kept) {
         (0, _) => "At the end: 0 B live, every block was freed.".to_string(),
+        (end, 0) if trace.stopped => {
+            format!("When it was stopped: {end} B still allocated (see the leak report).")
+        }
+        (end, 0) if trace.source.program => {
+            format!("At exit: {end} B still allocated (see the leak report).")
+        }
         (end, 0) => format!("At the end: {end} B still live, never freed (see the leak report)."),
         (end, kept) if kept == end => {
             format!("At the end: {end} B still live, kept alive on purpose.")

@@ -38,13 +38,16 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
         .collect::<Vec<_>>()
         .join("\n");
     let glyphs = Glyphs::new(settings.ascii);
+    let numbers = match &*source.command {
+        "" => "the events table".to_string(),
+        command => format!("`{command}`"),
+    };
     let how = format!(
         "Locals as last probed, in their stack frames, highest address first: the stack \
          grows down the page. Each {dot} is a pointer; its arrow ends at the heap block it \
          points into. Freed blocks have dashed borders. Event numbers (#) are those of \
-         `memlab trace {id}`.",
+         {numbers}.",
         dot = glyphs.dot,
-        id = source.id
     );
     let how = paint(&super::fill(&how, usize::from(settings.width)), Style::Dim);
     format!("{title}\n{how}\n\n{}", diagrams(trace, &names, settings))
@@ -89,6 +92,10 @@ pub fn heading(trace: &Trace, snapshot: &Snapshot, settings: Settings) -> String
     let text = match snapshot.moment {
         Moment::Probe { line, .. } => format!("At line {line}, {events}"),
         Moment::Event { .. } => format!("Memory {events}"),
+        Moment::End if trace.stopped => format!("When it was stopped, {events}"),
+        Moment::End if trace.source.program => {
+            format!("At the end, {events}: the program has exited")
+        }
         Moment::End => format!("At the end, {events}: the scenario has returned"),
     };
     super::fill(&text, usize::from(settings.width))

@@ -7,7 +7,9 @@ use textwrap::core::display_width;
 
 use super::style::{Style, paint};
 use super::{Settings, chart, diagram, listing, markdown, table};
-use crate::lessons::{Block, Chart, DiagramAt, Plan, Prediction, Value, Verdict, View, judge};
+use crate::lessons::{
+    Block, Chart, DiagramAt, Plan, Prediction, Span, Value, Verdict, View, judge,
+};
 use crate::trace::names::Names;
 use crate::trace::snapshot::{self, Moment};
 
@@ -47,10 +49,215 @@ pub enum Piece {
 
 /// Lays out a lesson with its runs.
 pub fn lesson(plan: &Plan, settings: Settings, layout: Layout) -> Vec<Piece> {
-    let lesson = plan.lesson;
+    let blocks = resolve(plan, &plan.lesson.blocks, false);
+    lay_out(plan, &blocks, settings, layout)
+}
+
+/// The same page with its claims marked, for checking it against its own
+/// evidence (`memlab lesson --claims`). The marks are escape sequences of no
+/// width (`ESC ] memlab;… BEL`, which terminals ignore), so the page keeps the
+/// very layout a reader sees: each live value is wrapped in
+/// `ESC]memlab;value;N BEL` … `ESC]memlab;/value BEL`, each passage shown in
+/// `ESC]memlab;passage;G;P BEL` … `ESC]memlab;/passage BEL` (passage P of
+/// group G). A last piece lists what each value and passage asks of the run:
+///
+/// ```text
+/// ⟦claims lessons/big-data.md⟧
+/// value 1 lessons/big-data.md:31: big-data event 1 region
+/// group 1 lessons/big-data.md:29
+/// passage 1.1 when big-data event 1 region = mmap | run: mmap
+/// passage 1.2 otherwise
+/// ```
+///
+/// The text after ` | ` is what this run answered, for people reading a
+/// failure: a checker must judge each claim by the evidence on the page.
+pub fn lesson_with_claims(plan: &Plan, settings: Settings, layout: Layout) -> Vec<Piece> {
+    let blocks = resolve(plan, &plan.lesson.blocks, true);
+    let mut pieces = lay_out(plan, &blocks, settings, layout);
+    pieces.push(Piece::Text(claims(plan)));
+    pieces
+}
+
+/// A claims mark: an escape sequence that takes no width.
+fn mark(what: &str) -> String {
+    format!("\x1b]memlab;{what}\x07")
+}
+
+/// Puts `text` at the start (`first`) or the end of `block`'s inline text,
+/// if it has any (in a list, its first or last item's).
+fn mark_block(block: &mut Block, text: &str, first: bool) -> bool {
+    match block {
+        Block::Paragraph(spans) | Block::Heading { text: spans, .. } if !spans.is_empty() => {
+            let span = Span {
+                text: text.to_string(),
+                style: Default::default(),
+                live: None,
+            };
+            if first {
+                spans.insert(0, span);
+            } else {
+                spans.push(span);
+            }
+            true
+        }
+        Block::List { items, .. } => {
+            let item = if first {
+                items.first_mut()
+            } else {
+                items.last_mut()
+            };
+            let inner = match (item, first) {
+                (Some(blocks), true) => blocks.first_mut(),
+                (Some(blocks), false) => blocks.last_mut(),
+                (None, _) => None,
+            };
+            inner.is_some_and(|b| mark_block(b, text, first))
+        }
+        Block::Quote(inner) => {
+            let inner = if first {
+                inner.first_mut()
+            } else {
+                inner.last_mut()
+            };
+            inner.is_some_and(|b| mark_block(b, text, first))
+        }
+        _ => false,
+    }
+}
+
+/// The blocks as the run makes them: each group of passages replaced by the
+/// passage shown, each live value by the run's answer (marked with `claims`).
+fn resolve(plan: &Plan, blocks: &[Block], claims: bool) -> Vec<Block> {
+    let spans = |spans: &[Span]| -> Vec<Span> {
+        spans
+            .iter()
+            .map(|span| match &span.live {
+                Some(live) => {
+                    // The plan read every value of the prose it shows.
+                    let value = plan
+                        .value(live.id)
+                        .map_or("?".to_string(), |v| v.to_string());
+                    Span {
+                        text: if claims {
+                            format!(
+                                "{}{value}{}",
+                                mark(&format!("value;{}", live.id)),
+                                mark("/value")
+                            )
+                        } else {
+                            value
+                        },
+                        style: span.style,
+                        live: None,
+                    }
+                }
+                None => span.clone(),
+            })
+            .collect()
+    };
+    let mut out = vec![];
+    for block in blocks {
+        match block {
+            Block::Passages(group) => {
+                let Some(choice) = plan.choice(group.id) else {
+                    continue;
+                };
+                let mut shown = resolve(plan, &group.passages[choice.shown].blocks, claims);
+                if claims {
+                    let alone = |text: String| {
+                        Block::Paragraph(vec![Span {
+                            text,
+                            style: Default::default(),
+                            live: None,
+                        }])
+                    };
+                    let start = mark(&format!("passage;{};{}", group.id, choice.shown + 1));
+                    if !shown
+                        .first_mut()
+                        .is_some_and(|b| mark_block(b, &start, true))
+                    {
+                        shown.insert(0, alone(start));
+                    }
+                    let end = mark("/passage");
+                    if !shown.last_mut().is_some_and(|b| mark_block(b, &end, false)) {
+                        shown.push(alone(end));
+                    }
+                }
+                out.extend(shown);
+            }
+            Block::Paragraph(s) => out.push(Block::Paragraph(spans(s))),
+            Block::Heading { level, text } => out.push(Block::Heading {
+                level: *level,
+                text: spans(text),
+            }),
+            Block::List { start, items } => out.push(Block::List {
+                start: *start,
+                items: items
+                    .iter()
+                    .map(|item| resolve(plan, item, claims))
+                    .collect(),
+            }),
+            Block::Quote(inner) => out.push(Block::Quote(resolve(plan, inner, claims))),
+            other => out.push(other.clone()),
+        }
+    }
+    out
+}
+
+/// What each value and passage shown asks of the run (see
+/// [`lesson_with_claims`]).
+fn claims(plan: &Plan) -> String {
+    let origin = &plan.lesson.origin;
+    let mut out = format!("\n⟦claims {origin}⟧\n");
+    let mut queue: Vec<&Block> = plan.lesson.blocks.iter().rev().collect();
+    while let Some(block) = queue.pop() {
+        if let Block::Paragraph(spans) | Block::Heading { text: spans, .. } = block {
+            for live in spans.iter().filter_map(|s| s.live.as_ref()) {
+                out.push_str(&format!(
+                    "value {} {origin}:{}: {} {}\n",
+                    live.id, live.line, live.scenario, live.query
+                ));
+            }
+        }
+        match block {
+            Block::Passages(group) => {
+                let Some(choice) = plan.choice(group.id) else {
+                    continue;
+                };
+                out.push_str(&format!("group {} {origin}:{}\n", group.id, group.line));
+                for (i, passage) in group.passages.iter().enumerate() {
+                    let number = format!("{}.{}", group.id, i + 1);
+                    match (&passage.when, choice.outcomes.get(i)) {
+                        (Some(when), Some(outcomes)) => {
+                            let answers: Vec<String> = outcomes
+                                .iter()
+                                .map(|o| match &o.answer {
+                                    Ok(v) => v.to_string(),
+                                    Err(why) => format!("no answer ({why})"),
+                                })
+                                .collect();
+                            out.push_str(&format!(
+                                "passage {number} when {when} | run: {}\n",
+                                answers.join(", ")
+                            ));
+                        }
+                        _ => out.push_str(&format!("passage {number} otherwise\n")),
+                    }
+                }
+                queue.extend(group.passages[choice.shown].blocks.iter().rev());
+            }
+            Block::List { items, .. } => queue.extend(items.iter().flatten().rev()),
+            Block::Quote(blocks) => queue.extend(blocks.iter().rev()),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn lay_out(plan: &Plan, blocks: &[Block], settings: Settings, layout: Layout) -> Vec<Piece> {
     let width = usize::from(settings.width);
     let mut pieces = vec![];
-    for chunk in chunks(&lesson.blocks) {
+    for chunk in chunks(blocks) {
         let mut prose: Vec<Block> = vec![];
         let mut evidence: Vec<Vec<String>> = vec![];
         let (left, right) = match layout {
@@ -263,6 +470,7 @@ pub fn verdict(prediction: &Prediction, typed: Option<&str>, width: usize) -> St
             let expected = match value {
                 Value::Number(_) => "a number",
                 Value::YesNo(_) => "yes or no",
+                Value::Word(_) => "a word",
             };
             format!("(The answer is {expected}.) The live run says {value}.")
         }

@@ -37,17 +37,24 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
                 paint("│", Style::Dim)
             ));
         }
-        for (index, event) in trace.events.iter().enumerate() {
-            if event.line != Some(line) {
-                continue;
-            }
-            let note = annotation(
-                event,
-                show(settings.addresses, names.event(index), event.address),
-            );
+        let events: Vec<usize> = (0..trace.events.len())
+            .filter(|&i| trace.events[i].line == Some(line))
+            .collect();
+        for shown in shown_events(&events) {
+            let note = match shown {
+                Shown::Event(index) => {
+                    let event = &trace.events[index];
+                    let address = show(settings.addresses, names.event(index), event.address);
+                    (annotation(event, address), Style::Event(event.kind))
+                }
+                Shown::Gap { count, first, last } => (
+                    format!("… {count} more events on this line, #{first} to #{last}"),
+                    Style::Dim,
+                ),
+            };
             let indent = " ".repeat(digits);
             for (j, piece) in
-                textwrap::wrap(&note, super::wrap_options(room.saturating_sub(2).max(10)))
+                textwrap::wrap(&note.0, super::wrap_options(room.saturating_sub(2).max(10)))
                     .into_iter()
                     .enumerate()
             {
@@ -56,12 +63,50 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
                     "{indent} {} {}{}",
                     paint("│", Style::Dim),
                     paint(arrow, Style::Dim),
-                    paint(&piece, Style::Event(event.kind))
+                    paint(&piece, note.1)
                 ));
             }
         }
     }
     out
+}
+
+/// A line's events beyond this many are summed up in one line, so that a
+/// loop of a thousand allocations stays readable.
+const MOST_EVENTS_PER_LINE: usize = 8;
+
+/// What a line of the listing shows under it.
+enum Shown {
+    /// The event at this index.
+    Event(usize),
+    /// Events left out: how many, and the first and last `#`.
+    Gap {
+        count: usize,
+        first: usize,
+        last: usize,
+    },
+}
+
+/// The events of one line as shown: all of them, or the first few, a gap
+/// and the last two.
+fn shown_events(events: &[usize]) -> Vec<Shown> {
+    if events.len() <= MOST_EVENTS_PER_LINE {
+        return events.iter().map(|&i| Shown::Event(i)).collect();
+    }
+    let (head, tail) = (MOST_EVENTS_PER_LINE - 3, 2);
+    let gap = &events[head..events.len() - tail];
+    let mut shown: Vec<Shown> = events[..head].iter().map(|&i| Shown::Event(i)).collect();
+    shown.push(Shown::Gap {
+        count: gap.len(),
+        first: gap[0] + 1,
+        last: gap[gap.len() - 1] + 1,
+    });
+    shown.extend(
+        events[events.len() - tail..]
+            .iter()
+            .map(|&i| Shown::Event(i)),
+    );
+    shown
 }
 
 /// `#2 realloc 0x55… 32 → 64 B, in place`

@@ -68,8 +68,9 @@ fn render(block: &Block, width: usize) -> Vec<String> {
                 .collect()
         }
         Block::Rule => vec![paint(&"─".repeat(width), Style::Dim)],
-        // Evidence and answers are not prose: the lesson layout places them.
-        Block::Evidence { .. } | Block::Answer(_) => vec![],
+        // Evidence and answers are not prose: the lesson layout places them;
+        // it also chooses the passage to show before prose is rendered.
+        Block::Evidence { .. } | Block::Answer(_) | Block::Passages(_) => vec![],
     }
 }
 

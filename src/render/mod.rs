@@ -12,6 +12,7 @@ pub mod listing;
 pub mod markdown;
 pub mod output;
 pub mod prompt;
+pub mod run;
 pub mod step;
 pub mod style;
 pub mod table;

@@ -34,3 +34,17 @@ pub fn end_of_trace() -> String {
 pub fn stopped() -> String {
     paint("Stopped. Run the same command to start again.", Style::Dim)
 }
+
+/// Clears a terminal and puts the cursor home, between runs of `--watch`.
+pub fn clear_screen() -> &'static str {
+    "\x1b[2J\x1b[H"
+}
+
+/// Under a run of `--watch`, while it waits for the next save.
+pub fn watching(file: &str) -> String {
+    let file = super::run::visible(file);
+    paint(
+        &format!("── watching {file}: save it to run it again · Ctrl-C ends ──"),
+        Style::Dim,
+    )
+}

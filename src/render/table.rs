@@ -445,11 +445,10 @@ pub fn observations(trace: &Trace, settings: Settings) -> Table {
 /// Blocks never freed, apart from blocks the scenario keeps alive on purpose.
 pub fn leak_report(trace: &Trace, names: &Names, settings: Settings) -> String {
     let live = trace.live_blocks();
+    let noun = trace.source.noun();
     if live.is_empty() {
-        return wrap(
-            "Nothing leaked: every block allocated during the scenario was freed.\n",
-            settings,
-        );
+        let text = format!("Nothing leaked: every block allocated during the {noun} was freed.\n");
+        return wrap(&text, settings);
     }
     let mut out = String::new();
     let (kept, leaked): (Vec<LiveBlock>, Vec<LiveBlock>) =
@@ -465,6 +464,20 @@ pub fn leak_report(trace: &Trace, names: &Names, settings: Settings) -> String {
     };
     if leaked.is_empty() {
         out.push_str(&wrap("Nothing leaked.", settings));
+    } else if trace.source.program {
+        // Memory a program still holds at exit is not always a leak: a
+        // static's (stdout's buffer after a `println!`, say) lives until then.
+        let when = match trace.stopped {
+            true => "was stopped: memlab cannot tell which it would have freed",
+            false => "exited (statics live until exit; anything else it never freed)",
+        };
+        let text = format!(
+            "Still allocated when the program {when}: {}, {}:",
+            count(leaked.len()),
+            self::bytes(bytes(&leaked))
+        );
+        let _ = writeln!(out, "{}", paint(&wrap(&text, settings), Style::Note));
+        let _ = writeln!(out, "{}", live_table(trace, names, &leaked, settings));
     } else {
         let text = format!(
             "Leaked: {}, {}, never freed:",
@@ -476,7 +489,7 @@ pub fn leak_report(trace: &Trace, names: &Names, settings: Settings) -> String {
     }
     if !kept.is_empty() {
         let text = format!(
-            "Alive on purpose (the scenario keeps them): {}, {}:",
+            "Alive on purpose (the {noun} keeps them): {}, {}:",
             count(kept.len()),
             self::bytes(bytes(&kept))
         );
@@ -559,7 +572,8 @@ fn notes(trace: &Trace) -> Vec<String> {
     let mut notes = vec![];
     if let Some(message) = &trace.panic {
         notes.push(format!(
-            "the scenario panicked ({message}); the events up to the panic are shown"
+            "the {} panicked ({message}); the events up to the panic are shown",
+            trace.source.noun()
         ));
     }
     if trace.loss.events > 0 {

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::mem::offset_of;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 /// Rust's default representation: the compiler may reorder the fields to save
 /// padding. The Rust Reference promises nothing about this layout.

@@ -1,11 +1,11 @@
-//! Big blocks, and how small a stack is. glibc serves a large request from a
-//! mapping of its own rather than from the heap. A stack has a fixed size, and
-//! running past its end kills the process: this scenario does that only in a
-//! child process, so memlab survives to report it.
+//! Big blocks, and how small a stack is. glibc serves a large request that
+//! its free memory cannot satisfy from a mapping of its own rather than from
+//! the heap. A stack has a limit, and running past it kills the process: this
+//! scenario does that only in a child process, so memlab survives to report it.
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     // 1 MiB of zeros, in one request.

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::mem::size_of_val;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 trait Shape {
     fn area(&self) -> f64;

@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     // Four u64s: 32 bytes on the heap, an 8-byte pointer on the stack.

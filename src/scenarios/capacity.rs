@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     // Room for exactly 4 u64s: one allocation of 32 bytes, no elements yet.

@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     let original: Vec<u64> = black_box(vec![1, 2, 3, 4]); // 32 bytes on the heap

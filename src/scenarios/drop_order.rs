@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 /// Three fields, each owning a block: 40, 50 and 60 bytes.
 #[allow(dead_code)] // memlab only looks at the blocks the fields own

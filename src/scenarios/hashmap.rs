@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     let mut squares: HashMap<u64, u64> = HashMap::new(); // capacity 0: no table yet

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::mem;
 use std::rc::{Rc, Weak};
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 /// A node that may hold a counted reference to another node.
 struct Node {

@@ -1,9 +1,10 @@
-//! Locals live in the stack frame of the function that declares them.
-//! Each call gets a fresh frame below its caller's: the stack grows down.
+//! Locals live in the stack frame of the function that declares them. Each
+//! call that is really made (not inlined) gets a fresh frame; on x86-64 the
+//! stack grows down, so a frame sits below its caller's.
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 /// Two `f32` fields: 8 bytes, aligned to 4.
 #[allow(dead_code)] // memlab only looks at where a Point lives

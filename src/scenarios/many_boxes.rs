@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     let n = s.n(); // `--n`, 1000 unless told otherwise

@@ -6,8 +6,8 @@
 //! Adding one: write the file, then add one `scenario!` line to `SCENARIOS`.
 
 use crate::capture::{self, Options};
-use crate::scene::Scene;
 use crate::trace::{Source, Trace};
+use memlab::Scene;
 
 mod alignment;
 mod big_data;
@@ -29,8 +29,10 @@ mod raw_alloc;
 mod rc_arc;
 mod rc_cycle;
 mod recursion;
+mod small_box;
 mod string_drop;
 mod string_growth;
+mod thousand_boxes;
 mod threads;
 mod vec_growth;
 mod zero_sized;
@@ -63,6 +65,8 @@ impl Scenario {
             summary: self.summary.into(),
             file: self.file.into(),
             text: self.source.into(),
+            program: false,
+            command: format!("memlab trace {}", self.id).into(),
         }
     }
 
@@ -187,13 +191,13 @@ pub const SCENARIOS: &[Scenario] = &[
         threads,
         "threads",
         "Threads, their stacks and a shared Arc",
-        "Each thread's stack far from the others, its own malloc arena, one block shared by an Arc"
+        "A stack for each thread, where each thread's heap blocks come from, and one block shared by an Arc"
     ),
     scenario!(
         big_data,
         "big-data",
         "Big blocks and small stacks",
-        "A 1 MiB block in its own mapping, two ways to box 64 KiB, and a stack overflow in a child"
+        "Where a 1 MiB block goes, two ways to box 64 KiB, and a stack overflow in a child"
     ),
     scenario!(
         rc_arc,
@@ -256,10 +260,22 @@ pub const SCENARIOS: &[Scenario] = &[
         "A 64-byte-aligned type in a Box and a growing Vec: align 64 on every request, growth by copying"
     ),
     scenario!(
+        small_box,
+        "small-box",
+        "Box::new(42): the request and the block",
+        "The Layout of an i32 that Box::new asks for, and what the allocator reserves for it"
+    ),
+    scenario!(
+        thousand_boxes,
+        "thousand-boxes",
+        "A thousand boxes and the kernel",
+        "A thousand Box::new kept alive, and the process's mappings and brk heap before and after"
+    ),
+    scenario!(
         many_boxes,
         "many-boxes",
         "Many boxes, one after another",
-        "n boxes allocated and freed in a loop (--n, default 1000): 2 × n events, to see how memlab scales",
+        "n boxes allocated and freed in a loop (--n, default 1000): a long trace, to see how memlab scales",
         n = 1000
     ),
 ];

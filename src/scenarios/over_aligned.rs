@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 /// Aligned to 64 bytes, a cache line on most CPUs: 64 bytes for one u64.
 #[allow(dead_code)] // memlab only looks at where the values are

@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     let numbers: Vec<u64> = vec![black_box(1), 2, 3];

@@ -6,7 +6,7 @@
 use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     // The layout the compiler uses for a type: a u64 is 8 bytes, aligned to 8.

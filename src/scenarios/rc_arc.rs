@@ -8,7 +8,7 @@ use std::mem::size_of;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     // One allocation: the counts and the four u64s share a block.

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 /// A node with two kinds of link: one that owns, one that only watches.
 struct Node {

@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     // A string literal is part of the program itself: no heap allocation.

@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     // `String::new()` allocates nothing. Append "hello" five times.

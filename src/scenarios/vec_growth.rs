@@ -1,10 +1,10 @@
 //! A `Vec` keeps its elements in one heap block. When the block is full, `push`
-//! asks the allocator for a bigger one: `realloc` grows the block in place when
-//! the memory after it is free, or moves it and copies the elements.
+//! asks the allocator for a bigger one: `realloc` keeps the block in place
+//! when it can, or gives it a new address with the elements intact.
 
 use std::hint::black_box;
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 pub fn run(s: &mut Scene) {
     let mut numbers: Vec<u64> = Vec::new(); // capacity 0: nothing allocated yet

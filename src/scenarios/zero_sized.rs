@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::mem::{align_of, size_of};
 
-use crate::scene::Scene;
+use memlab::Scene;
 
 /// A struct with no fields (a "tag" type): zero bytes.
 #[derive(Debug)]

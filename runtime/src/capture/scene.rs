@@ -263,6 +263,15 @@ impl Scene {
         }
     }
 
+    /// The process's memory as the kernel sees it right now: its mappings,
+    /// its brk heap and all its mapped bytes, from `/proc/self/maps` (all 0
+    /// where that cannot be read). Reading it allocates nothing, so the
+    /// heap it measures stays as it was; compare two readings to see whether
+    /// the code between them made the allocator ask the kernel for memory.
+    pub fn process_memory(&self) -> super::region::ProcessMemory {
+        recorder::paused(super::region::process_memory).unwrap_or_default()
+    }
+
     /// The size in bytes of the stack of the thread this scene runs on (0 if
     /// the platform does not say).
     pub fn stack_size(&self) -> usize {

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 
-use super::recorder::{RawEvent, Recording};
+use super::Recorded;
+use super::recorder::RawEvent;
 
 /// The (file, line) of each frame inlined at one return address, innermost first.
 type InlinedFrames = Vec<(Option<PathBuf>, Option<u32>)>;
@@ -25,7 +26,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    pub(super) fn line<R>(&mut self, recording: &Recording<R>, event: &RawEvent) -> Option<u32> {
+    pub(super) fn line(&mut self, recording: &dyn Recorded, event: &RawEvent) -> Option<u32> {
         let chain = recording.chain(event)?;
         for &ip in chain {
             let frames = self.symbols.entry(ip).or_insert_with(|| {

@@ -146,6 +146,7 @@ mod tests {
             thread_names: vec!["main".into()],
             loss: Loss::default(),
             panic: None,
+            stopped: false,
         };
         let names = Names::new(&trace);
         let events: Vec<_> = (0..5).map(|i| names.event(i).unwrap()).collect();

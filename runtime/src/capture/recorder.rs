@@ -34,7 +34,7 @@ use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use super::{DEFAULT_CAPACITY, Lines, Options};
 use crate::trace::{Kind, Region};
@@ -172,6 +172,9 @@ struct ThreadState {
     /// This thread's stack `[low, high)`; (0, 0) until looked up.
     stack_low: Cell<usize>,
     stack_high: Cell<usize>,
+    /// Never adopts a recording (see [`record_every_thread`]): memlab's own
+    /// threads in a traced program.
+    excluded: Cell<bool>,
 }
 
 thread_local! {
@@ -183,6 +186,7 @@ thread_local! {
             epoch: Cell::new(0),
             stack_low: Cell::new(0),
             stack_high: Cell::new(0),
+            excluded: Cell::new(false),
         }
     };
 }
@@ -205,6 +209,10 @@ struct Buffers {
     slots: Vec<u16>,
     /// Events whose chain did not fit in `chains`/`frames`.
     unattributed: u64,
+    /// Its entry in [`LIVE`] while it records, or `NOT_LIVE`.
+    live: usize,
+    /// A recording a thread adopted (see [`adopt`]).
+    adopted: bool,
 }
 
 impl Buffers {
@@ -220,6 +228,8 @@ impl Buffers {
             frames: Vec::with_capacity(MAX_CHAIN_FRAMES),
             slots: vec![0; MAX_CHAINS * 2],
             unattributed: 0,
+            live: NOT_LIVE,
+            adopted: false,
         })
     }
 
@@ -234,6 +244,8 @@ impl Buffers {
         self.frames.clear();
         self.slots.fill(0);
         self.unattributed = 0;
+        self.live = NOT_LIVE;
+        self.adopted = false;
     }
 
     /// Returns the id of `frames` in the chain table, adding it if new.
@@ -342,6 +354,8 @@ pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
     let stack_low = thread_stack().map_or(0, |(low, _)| low);
     buffers.reset(options, stack_top, stack_low);
     let raw = Box::into_raw(buffers);
+    // SAFETY: `raw` is the buffers just made, not yet shared with anything.
+    unsafe { register(raw) };
     // A recording alone starts in epoch 0: before anything a child records.
     let _ = STATE.try_with(|state| {
         if !state.ordered.get() {
@@ -355,8 +369,12 @@ pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
     };
     // SAFETY: `raw` came from `Box::into_raw` above and nothing between the
     // two calls can unwind (`catch_unwind` catches `f`'s panics); `Active` has
-    // been dropped, so this thread's allocator no longer writes through it.
-    let buffers = unsafe { Box::from_raw(raw) };
+    // been dropped, so this thread's allocator no longer writes through it,
+    // and `unregister` waits until no snapshot reads it.
+    let buffers = unsafe {
+        unregister(raw);
+        Box::from_raw(raw)
+    };
     // Only now, with recording stopped, read and drop a panic's payload.
     let outcome = result.map_err(|payload| {
         let message = panic_message(&*payload);
@@ -470,6 +488,346 @@ pub fn events_so_far() -> usize {
             })
             .unwrap_or(0)
     })
+}
+
+// Live recordings ------------------------------------------------------------
+//
+// Another thread may read a recording while it runs: a traced program's
+// watchdog at its time-out, and a program's end, which reads the threads it
+// never joined. Each running recording has an entry in `LIVE`, and after
+// every event it publishes how many it has written (a release store: on
+// x86-64 an ordinary `mov`). A reader copies only what was published, and
+// only through the raw pointers the entry holds, never through the `Vec`s the
+// recording thread writes. A recording that ends waits until no reader is
+// inside its entry before its buffers go back to the pool.
+
+/// Recordings that can be read at once; more still record, unregistered.
+const MAX_LIVE: usize = 64;
+/// `Buffers::live` of a recording with no entry.
+const NOT_LIVE: usize = usize::MAX;
+/// An entry being filled in: readers skip it.
+const RESERVED: *mut Buffers = ptr::dangling_mut::<Buffers>();
+
+static LIVE: [Live; MAX_LIVE] = [const { Live::free() }; MAX_LIVE];
+
+struct Live {
+    /// The recording's buffers, null when free, `RESERVED` while registering.
+    buffers: AtomicPtr<Buffers>,
+    /// The buffers' storage, set before `buffers` is.
+    events: AtomicPtr<RawEvent>,
+    chains: AtomicPtr<(u32, u32)>,
+    frames: AtomicPtr<usize>,
+    /// Events written so far, and events lost.
+    published: AtomicUsize,
+    lost: AtomicU64,
+    /// Snapshots reading this entry right now.
+    readers: AtomicUsize,
+    /// The recording thread's id (Linux `gettid`), to name it.
+    tid: AtomicU64,
+    /// An adopted thread's name as the kernel has it (16 bytes, nul-padded),
+    /// refreshed at each of its events: it may be set after the first.
+    name: [AtomicU64; 2],
+}
+
+impl Live {
+    const fn free() -> Live {
+        Live {
+            buffers: AtomicPtr::new(ptr::null_mut()),
+            events: AtomicPtr::new(ptr::null_mut()),
+            chains: AtomicPtr::new(ptr::null_mut()),
+            frames: AtomicPtr::new(ptr::null_mut()),
+            published: AtomicUsize::new(0),
+            lost: AtomicU64::new(0),
+            readers: AtomicUsize::new(0),
+            tid: AtomicU64::new(0),
+            name: [const { AtomicU64::new(0) }; 2],
+        }
+    }
+}
+
+/// Gives a recording about to start an entry in `LIVE`, if one is free.
+/// Never allocates, so it may run inside the allocator (see [`adopt`]).
+///
+/// # Safety
+/// `buffers` points to live buffers that no other thread uses, and stays
+/// valid until [`unregister`] returns.
+unsafe fn register(buffers: *mut Buffers) {
+    for (i, entry) in LIVE.iter().enumerate() {
+        let free = entry.buffers.compare_exchange(
+            ptr::null_mut(),
+            RESERVED,
+            Ordering::SeqCst,
+            Ordering::Relaxed,
+        );
+        if free.is_err() {
+            continue;
+        }
+        // SAFETY: the caller guarantees `buffers` is valid and unshared.
+        let b = unsafe { &mut *buffers };
+        b.live = i;
+        entry.events.store(b.events.as_mut_ptr(), Ordering::Relaxed);
+        entry.chains.store(b.chains.as_mut_ptr(), Ordering::Relaxed);
+        entry.frames.store(b.frames.as_mut_ptr(), Ordering::Relaxed);
+        entry.published.store(0, Ordering::Relaxed);
+        entry.lost.store(0, Ordering::Relaxed);
+        entry
+            .tid
+            .store(super::region::thread_id(), Ordering::Relaxed);
+        entry
+            .name
+            .iter()
+            .for_each(|word| word.store(0, Ordering::Relaxed));
+        entry.buffers.store(buffers, Ordering::SeqCst);
+        return;
+    }
+}
+
+/// Takes a recording's entry back, once no snapshot reads it.
+///
+/// # Safety
+/// `buffers` is the pointer given to [`register`], still valid.
+unsafe fn unregister(buffers: *mut Buffers) {
+    // SAFETY: valid per the caller; only this thread writes `live`.
+    let live = unsafe { (*buffers).live };
+    let Some(entry) = LIVE.get(live) else { return };
+    entry.buffers.store(ptr::null_mut(), Ordering::SeqCst);
+    while entry.readers.load(Ordering::SeqCst) != 0 {
+        std::thread::yield_now();
+    }
+}
+
+/// After an event: how many this recording holds now, for snapshots.
+#[inline(always)]
+fn publish(buffers: &Buffers) {
+    if let Some(entry) = LIVE.get(buffers.live) {
+        entry
+            .published
+            .store(buffers.events.len(), Ordering::Release);
+        if buffers.lost != 0 {
+            entry.lost.store(buffers.lost, Ordering::Relaxed);
+        }
+        if buffers.adopted {
+            let name = super::region::thread_name();
+            entry.name[0].store(
+                u64::from_ne_bytes(name[..8].try_into().unwrap_or_default()),
+                Ordering::Relaxed,
+            );
+            entry.name[1].store(
+                u64::from_ne_bytes(name[8..].try_into().unwrap_or_default()),
+                Ordering::Relaxed,
+            );
+        }
+    }
+}
+
+/// A copy of what one running recording had written when it was taken.
+pub struct Snapshot {
+    events: Vec<RawEvent>,
+    chains: Vec<(u32, u32)>,
+    frames: Vec<usize>,
+    lost: u64,
+    /// The recording thread's id (0 where the platform has none).
+    pub thread_id: u64,
+    name: [u8; 16],
+}
+
+impl Snapshot {
+    pub fn events(&self) -> &[RawEvent] {
+        &self.events
+    }
+
+    pub fn lost(&self) -> u64 {
+        self.lost
+    }
+
+    /// An adopted thread's name at its last event, if the kernel had one.
+    pub fn thread_name(&self) -> Option<&str> {
+        let end = self
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.name.len());
+        std::str::from_utf8(&self.name[..end])
+            .ok()
+            .filter(|n| !n.is_empty())
+    }
+
+    /// The return addresses (innermost first) captured for `event`, if any.
+    pub fn chain(&self, event: &RawEvent) -> Option<&[usize]> {
+        let &(start, len) = self.chains.get(usize::from(event.chain))?;
+        self.frames.get(start as usize..(start + len) as usize)
+    }
+}
+
+/// Copies what every running recording has published so far, this thread's
+/// own included, with recording paused on this thread. Other recordings go
+/// on while they are copied; each copy holds only events written before it.
+pub fn snapshot_live() -> Vec<Snapshot> {
+    paused(|| {
+        let mut snapshots = vec![];
+        for entry in &LIVE {
+            entry.readers.fetch_add(1, Ordering::SeqCst);
+            let buffers = entry.buffers.load(Ordering::SeqCst);
+            if !buffers.is_null() && buffers != RESERVED {
+                // SAFETY: the entry is registered and stays so while
+                // `readers` is non-zero (`unregister` waits). `published`
+                // (acquire) covers only events, chains and frames the
+                // recording wrote before storing it (release), all inside the
+                // storage these pointers name, which never moves while it records.
+                snapshots.push(unsafe { copy_published(entry) });
+            }
+            entry.readers.fetch_sub(1, Ordering::SeqCst);
+        }
+        snapshots
+    })
+}
+
+/// # Safety
+/// See [`snapshot_live`]: `entry` is registered, and held by a reader.
+unsafe fn copy_published(entry: &Live) -> Snapshot {
+    let count = entry.published.load(Ordering::Acquire);
+    let (events, chains, frames) = (
+        entry.events.load(Ordering::Relaxed),
+        entry.chains.load(Ordering::Relaxed),
+        entry.frames.load(Ordering::Relaxed),
+    );
+    // SAFETY: the first `count` events were written and published.
+    let events = unsafe { std::slice::from_raw_parts(events, count) }.to_vec();
+    // Chains are interned before the first event that uses them.
+    let used = events
+        .iter()
+        .filter(|e| e.chain != NO_CHAIN)
+        .map(|e| usize::from(e.chain) + 1)
+        .max()
+        .unwrap_or(0);
+    // SAFETY: chains below `used` were written before an event published.
+    let chains = unsafe { std::slice::from_raw_parts(chains, used) }.to_vec();
+    let end = chains
+        .iter()
+        .map(|&(s, l)| (s + l) as usize)
+        .max()
+        .unwrap_or(0);
+    // SAFETY: and so were the frames they name.
+    let frames = unsafe { std::slice::from_raw_parts(frames, end) }.to_vec();
+    Snapshot {
+        events,
+        chains,
+        frames,
+        lost: entry.lost.load(Ordering::Relaxed),
+        thread_id: entry.tid.load(Ordering::Relaxed),
+        name: {
+            let mut name = [0u8; 16];
+            name[..8].copy_from_slice(&entry.name[0].load(Ordering::Relaxed).to_ne_bytes());
+            name[8..].copy_from_slice(&entry.name[1].load(Ordering::Relaxed).to_ne_bytes());
+            name
+        },
+    }
+}
+
+// Every thread -----------------------------------------------------------------
+//
+// `memlab run` on an ordinary program records the whole program, every
+// thread it starts included, from before `main` to its exit. Threads the
+// program starts itself (`std::thread::spawn`) run no memlab code, so each
+// adopts a recording at its first allocator call: buffers made beforehand,
+// taken without allocating or locking. Their frames are found with the
+// unwinder, which needs no knowledge of the thread's stack.
+
+/// Threads that can adopt a recording; later ones are not recorded (counted).
+const MAX_ADOPTED: usize = 15;
+static SPARE: [AtomicPtr<Buffers>; MAX_ADOPTED] =
+    [const { AtomicPtr::new(ptr::null_mut()) }; MAX_ADOPTED];
+/// Whether threads with no recording adopt one.
+static ADOPTING: AtomicBool = AtomicBool::new(false);
+/// Threads that found no spare buffers.
+static UNRECORDED_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// What adopted recordings keep: capacity and lines.
+static ADOPT_CAPACITY: AtomicUsize = AtomicUsize::new(0);
+static ADOPT_LINES: AtomicBool = AtomicBool::new(true);
+
+/// Starts recording this thread until the process ends, and every thread
+/// started from now on from its first allocator call. For a program run by
+/// `memlab run`, called before `main` (see `capture::program`). Call
+/// [`snapshot_live`] to read what was recorded.
+pub fn record_every_thread(options: Options) {
+    pause_panic_hooks();
+    super::region::check_allocator();
+    for spare in &SPARE {
+        let buffers = Box::into_raw(take_buffers(options.capacity));
+        spare.store(buffers, Ordering::SeqCst);
+    }
+    ADOPT_CAPACITY.store(options.capacity, Ordering::Relaxed);
+    ADOPT_LINES.store(options.lines != Lines::Off, Ordering::Relaxed);
+    // This thread: frame walks may read up to the top of its stack.
+    let mut buffers = take_buffers(options.capacity);
+    let stack = thread_stack().unwrap_or((0, 0));
+    buffers.reset(options, stack.1, stack.0);
+    let raw = Box::into_raw(buffers);
+    // SAFETY: `raw` is the buffers just made, not yet shared with anything.
+    unsafe { register(raw) };
+    order_globally(true);
+    std::mem::forget(Active::start(raw));
+    ADOPTING.store(true, Ordering::SeqCst);
+}
+
+/// Stops threads from adopting recordings, and this thread from recording.
+pub fn stop_every_thread() {
+    ADOPTING.store(false, Ordering::SeqCst);
+    exclude_this_thread();
+}
+
+/// Keeps this thread out of every recording from now on: it never records
+/// and never adopts one (memlab's own threads in a traced program).
+pub fn exclude_this_thread() {
+    let _ = STATE.try_with(|state| {
+        state.excluded.set(true);
+        state.busy.set(true);
+    });
+}
+
+/// Threads that started while every thread was recorded but found no room.
+pub fn unrecorded_threads() -> usize {
+    UNRECORDED_THREADS.load(Ordering::Relaxed)
+}
+
+/// A thread's first allocator call while every thread is recorded: it takes
+/// a spare recording. Runs inside the allocator: no allocation, no lock.
+#[cold]
+#[inline(never)]
+fn adopt(state: &ThreadState) -> *mut Buffers {
+    if state.busy.get() || state.excluded.get() {
+        return ptr::null_mut();
+    }
+    let Some(buffers) = SPARE
+        .iter()
+        .map(|spare| spare.swap(ptr::null_mut(), Ordering::SeqCst))
+        .find(|b| !b.is_null())
+    else {
+        state.excluded.set(true);
+        UNRECORDED_THREADS.fetch_add(1, Ordering::Relaxed);
+        return ptr::null_mut();
+    };
+    let lines = match ADOPT_LINES.load(Ordering::Relaxed) {
+        true => Lines::Unwind,
+        false => Lines::Off,
+    };
+    let options = Options {
+        capacity: ADOPT_CAPACITY.load(Ordering::Relaxed),
+        lines,
+        ..Options::default()
+    };
+    // SAFETY: the spare was made by `record_every_thread` and taken out of
+    // `SPARE` by the swap above, so only this thread has it; it is never
+    // freed. No frame-pointer walk runs (the unwinder stops by itself).
+    unsafe {
+        (*buffers).reset(options, usize::MAX, 0);
+        (*buffers).adopted = true;
+        register(buffers);
+    }
+    state.ordered.set(true);
+    state.buffers.set(buffers);
+    RECORDING_THREADS.fetch_add(1, Ordering::Relaxed);
+    buffers
 }
 
 /// A pooled buffer that can hold `capacity` events, or a new one. Buffers are
@@ -654,7 +1012,10 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
     // SAFETY: `STATE` has no destructor, so this thread's value lives as long
     // as the thread, and only this thread reads it (through `Cell`s).
     let state = unsafe { &*state };
-    let buffers = state.buffers.get();
+    let mut buffers = state.buffers.get();
+    if buffers.is_null() && ADOPTING.load(Ordering::Relaxed) {
+        buffers = adopt(state);
+    }
     if buffers.is_null() || state.busy.get() {
         return;
     }
@@ -691,6 +1052,7 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
             region,
         });
     }
+    publish(buffers);
     state.busy.set(false);
 }
 // lesson: end
@@ -1109,6 +1471,51 @@ mod tests {
             .iter()
             .find(|e| e.kind() == Kind::Dealloc && e.address == big.address);
         assert_eq!(freed.map(|e| e.region), Some(Region::Mmap));
+    }
+
+    #[test]
+    fn a_snapshot_holds_what_a_running_recording_published_and_no_more() {
+        use std::sync::Barrier;
+        use std::sync::atomic::AtomicU64;
+        static TID: AtomicU64 = AtomicU64::new(0);
+        let (made, checked) = (
+            std::sync::Arc::new(Barrier::new(2)),
+            std::sync::Arc::new(Barrier::new(2)),
+        );
+        let (m, c) = (made.clone(), checked.clone());
+        let worker = std::thread::spawn(move || {
+            TID.store(crate::capture::region::thread_id(), Ordering::SeqCst);
+            let rec = record(opts(), || {
+                for i in 0..500u64 {
+                    black_box(Box::new(i));
+                }
+                m.wait(); // 1000 events written; still recording
+                c.wait();
+            });
+            rec.events().len()
+        });
+        made.wait();
+        let snapshots = snapshot_live();
+        let tid = TID.load(Ordering::SeqCst);
+        let mine: Vec<&Snapshot> = snapshots.iter().filter(|s| s.thread_id == tid).collect();
+        assert_eq!(mine.len(), 1, "one live recording on that thread");
+        let events = mine[0].events();
+        assert_eq!(events.len(), 1000);
+        assert!(events.iter().all(|e| e.size == 8 && e.align() == 8));
+        assert!(
+            events
+                .iter()
+                .all(|e| mine[0].chain(e).is_some_and(|c| !c.is_empty()))
+        );
+        checked.wait();
+        // Once the recording ended, its entry is gone.
+        assert_eq!(worker.join().unwrap(), 1000);
+        let again = snapshot_live();
+        assert!(
+            !again
+                .iter()
+                .any(|s| s.thread_id == tid && s.events().len() == 1000)
+        );
     }
 
     #[test]

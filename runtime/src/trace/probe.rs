@@ -5,11 +5,13 @@
 
 use std::fmt::{self, Debug, Write as _};
 
+use serde::{Deserialize, Serialize};
+
 use super::{Region, Text, Thread};
 
 /// A named local variable: where it sits on the stack and, for pointer types,
 /// the memory it points to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Local {
     /// The thread the local belongs to.
     pub thread: Thread,
@@ -39,7 +41,7 @@ pub struct Local {
 }
 
 /// Where a pointer-holding local points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     pub address: usize,
     pub len: Option<usize>,
@@ -51,7 +53,7 @@ pub struct Target {
 
 /// Locals the code says have gone out of scope (their block, if any, may
 /// live on: a leak, or an `Rc` another owner holds).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeEnd {
     pub thread: Thread,
     pub frame: Text,
@@ -74,7 +76,7 @@ impl ScopeEnd {
 }
 
 /// A block the code leaves alive on purpose: not a leak.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kept {
     pub name: Text,
     /// The address the pointer held: the kept block's.
@@ -84,7 +86,7 @@ pub struct Kept {
 }
 
 /// Labelled values the code noted at one moment, e.g. a Vec's len and capacity.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
     /// The thread that made the observation.
     pub thread: Thread,
@@ -162,6 +164,24 @@ impl fmt::Write for Preview {
         self.len += end as u8;
         self.cut = true;
         Err(fmt::Error)
+    }
+}
+
+/// As its text and whether it was cut.
+impl Serialize for Preview {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (self.text(), self.cut).serialize(serializer)
+    }
+}
+
+/// Keeps what fits of the text, as a probe would have.
+impl<'de> Deserialize<'de> for Preview {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (text, cut) = <(String, bool)>::deserialize(deserializer)?;
+        let mut preview = Preview::default();
+        let fits = preview.write_str(&text).is_ok();
+        preview.cut = cut || !fits;
+        Ok(preview)
     }
 }
 

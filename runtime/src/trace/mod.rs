@@ -8,6 +8,8 @@
 //! nothing is filled in later.
 
 use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 pub mod names;
@@ -22,7 +24,7 @@ pub use probe::{Kept, Local, Observation, Preview, ScopeEnd, Target};
 pub type Text = Cow<'static, str>;
 
 /// The code a trace ran: what views name it by and the text they quote.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// The name users type: `memlab trace <id>`.
     pub id: Text,
@@ -34,6 +36,14 @@ pub struct Source {
     pub file: Text,
     /// The file's text, for listings.
     pub text: Text,
+    /// The trace covers a whole program, from before `main` to its exit
+    /// (`memlab run` on an ordinary program), not code that returned.
+    #[serde(default)]
+    pub program: bool,
+    /// The command that shows this trace's tables (`memlab trace box`), for
+    /// views that refer to them; empty when there is none.
+    #[serde(default)]
+    pub command: Text,
 }
 
 impl Source {
@@ -71,6 +81,11 @@ impl Source {
         }
     }
 
+    /// What views call the code: "program" or "scenario".
+    pub fn noun(&self) -> &'static str {
+        if self.program { "program" } else { "scenario" }
+    }
+
     /// The file name alone, e.g. `vec_growth.rs`.
     pub fn file_name(&self) -> &str {
         self.file.rsplit('/').next().unwrap_or(&self.file)
@@ -84,7 +99,7 @@ impl Source {
 }
 
 /// Which allocator method produced an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[repr(u8)]
 pub enum Kind {
     Alloc = 0,
@@ -113,7 +128,7 @@ impl Kind {
 }
 
 /// A region of the address space: where an address lives.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Region {
     /// The main thread's stack.
     Stack,
@@ -148,11 +163,13 @@ impl Region {
 
 /// One of the threads of a run: an index into [`Trace::thread_names`].
 /// `Thread(0)` is the thread the run started on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Thread(pub u32);
 
 /// One heap event, tied to the line of the source that caused it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// 1-based position in the trace.
     pub seq: usize,
@@ -182,7 +199,7 @@ impl Event {
 }
 
 /// A finished run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Trace {
     /// The code that ran.
     pub source: Source,
@@ -201,10 +218,14 @@ pub struct Trace {
     pub loss: Loss,
     /// The panic message, if the code panicked.
     pub panic: Option<String>,
+    /// The run was stopped before it ended (it ran past a time-out): blocks
+    /// still allocated then are not known to be leaks.
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 /// What a run could not keep, and the room it had.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loss {
     /// Events that did not fit in the recorder's buffer.
     pub events: u64,

@@ -66,6 +66,38 @@ pub fn run(_step: fn()) -> Option<Exit> {
     None
 }
 
+/// Kills every process of the group a child started with
+/// `CommandExt::process_group(0)` leads (its id is the child's).
+#[cfg(unix)]
+pub fn kill_group(leader: u32) {
+    let Ok(group) = i32::try_from(leader) else {
+        return;
+    };
+    // SAFETY: sends a signal to a process group; no memory is involved.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+}
+
+#[cfg(not(unix))]
+pub fn kill_group(_leader: u32) {}
+
+/// Makes the kernel kill this process when its parent, `parent`, dies
+/// (Linux), so a traced program never outlives the memlab that ran it.
+#[cfg(target_os = "linux")]
+pub fn die_with_parent(parent: u32) {
+    // SAFETY: `prctl(PR_SET_PDEATHSIG, SIGKILL)` only changes this process's
+    // own death signal; `getppid` only returns an id; `_exit` ends at once.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        // The parent may have died before the call: then no signal would come.
+        if i64::from(libc::getppid()) != i64::from(parent) {
+            libc::_exit(1);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn die_with_parent(_parent: u32) {}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

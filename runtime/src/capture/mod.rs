@@ -24,11 +24,12 @@ use crate::trace::{
 pub mod child;
 mod lines;
 pub mod pointer;
+pub mod program;
 pub mod recorder;
 pub mod region;
 pub mod scene;
 
-use recorder::{RawEvent, Recording};
+use recorder::{RawEvent, Recording, Snapshot};
 use region::Maps;
 use scene::Scene;
 
@@ -98,53 +99,132 @@ pub fn trace(source: Source, options: Options, f: impl FnOnce(&mut Scene)) -> Tr
     };
     let mut scene = Scene::new(thread, options);
     let recording = recorder::record(options, || f(&mut scene));
-    assemble(source, options, &recording, &scene)
+    // The starting thread's part first, then each thread it joined, depth first.
+    let mut parts = vec![Part::of(&recording, &scene)];
+    let mut i = 0;
+    while i < parts.len() {
+        let children = parts[i].scene.map_or(&[][..], |s| s.children());
+        parts.extend(children.iter().map(|c| Part::of(&c.recording, &c.scene)));
+        i += 1;
+    }
+    assemble(source, options, &parts)
 }
 // lesson: end
 
-/// One thread's part of a run: its recording and its probes.
-type Part<'a> = (&'a Recording<()>, &'a Scene);
-
-/// Builds the trace from the run's recordings: the starting thread's first,
-/// then each thread it joined, depth first.
-fn assemble(source: Source, options: Options, recording: &Recording<()>, scene: &Scene) -> Trace {
-    let mut parts: Vec<Part> = vec![(recording, scene)];
-    let mut i = 0;
-    while i < parts.len() {
-        let children = parts[i].1.children();
-        parts.extend(children.iter().map(|c| (&c.recording, &c.scene)));
-        i += 1;
+/// A trace of recordings copied while they ran ([`recorder::snapshot_live`]),
+/// each thread named by `names`: events only, no probes. `panic` is the
+/// code's panic message, if it panicked.
+pub fn trace_of_snapshots(
+    source: Source,
+    options: Options,
+    snapshots: &[(Snapshot, Text)],
+    panic: Option<String>,
+) -> Trace {
+    let parts: Vec<Part> = snapshots
+        .iter()
+        .map(|(snapshot, name)| Part {
+            recorded: snapshot,
+            scene: None,
+            name: name.clone(),
+            panic: None,
+        })
+        .collect();
+    Trace {
+        panic,
+        ..assemble(source, options, &parts)
     }
-    let thread_names: Vec<Text> = parts.iter().map(|(_, s)| s.thread().into()).collect();
+}
 
-    let mut lines = lines::Resolver::new(Path::new(&*source.file));
-    // (key, part, index in its recording, event), sorted: keys order the
-    // threads' events; equal keys belong to one thread, in its own order.
-    let mut merged: Vec<(u64, usize, usize, Event)> = vec![];
-    for (part, (recording, _)) in parts.iter().enumerate() {
-        for (index, raw) in recording.events().iter().enumerate() {
-            let line = lines.line(recording, raw);
-            let event = event(raw, line, Thread(part as u32));
-            merged.push((raw.seq, part, index, event));
+/// What one thread recorded: its events and their call chains.
+pub(crate) trait Recorded {
+    fn events(&self) -> &[RawEvent];
+    fn lost(&self) -> u64;
+    fn chain(&self, event: &RawEvent) -> Option<&[usize]>;
+}
+
+impl<R> Recorded for Recording<R> {
+    fn events(&self) -> &[RawEvent] {
+        Recording::events(self)
+    }
+    fn lost(&self) -> u64 {
+        Recording::lost(self)
+    }
+    fn chain(&self, event: &RawEvent) -> Option<&[usize]> {
+        Recording::chain(self, event)
+    }
+}
+
+impl Recorded for Snapshot {
+    fn events(&self) -> &[RawEvent] {
+        Snapshot::events(self)
+    }
+    fn lost(&self) -> u64 {
+        Snapshot::lost(self)
+    }
+    fn chain(&self, event: &RawEvent) -> Option<&[usize]> {
+        Snapshot::chain(self, event)
+    }
+}
+
+/// One thread's part of a run: what it recorded, and its probes if it took any.
+struct Part<'a> {
+    recorded: &'a dyn Recorded,
+    scene: Option<&'a Scene>,
+    name: Text,
+    /// The thread's panic message, if it panicked.
+    panic: Option<&'a str>,
+}
+
+impl<'a> Part<'a> {
+    fn of(recording: &'a Recording<()>, scene: &'a Scene) -> Part<'a> {
+        Part {
+            recorded: recording,
+            scene: Some(scene),
+            name: scene.thread().into(),
+            panic: recording.outcome.as_ref().err().map(String::as_str),
         }
     }
-    merged.sort_by_key(|&(key, part, index, _)| (key, part, index));
-    let order: Vec<(u64, usize, usize)> = merged.iter().map(|&(k, p, i, _)| (k, p, i)).collect();
-    let events: Vec<Event> = merged
-        .into_iter()
+}
+
+/// Builds the trace from the threads' parts, the starting thread's first.
+fn assemble(source: Source, options: Options, parts: &[Part]) -> Trace {
+    let thread_names: Vec<Text> = parts.iter().map(|p| p.name.clone()).collect();
+
+    let mut lines = lines::Resolver::new(Path::new(&*source.file));
+    // (key, part, index in its recording), sorted: keys order the threads'
+    // events; equal keys belong to one thread, in its own order. Events are
+    // then made once, in that order.
+    let mut order: Vec<(u64, u32, u32)> = parts
+        .iter()
         .enumerate()
-        .map(|(i, (_, _, _, event))| Event {
-            seq: i + 1,
-            ..event
+        .flat_map(|(part, p)| {
+            let events = p.recorded.events().iter().enumerate();
+            events.map(move |(index, raw)| (raw.seq, part as u32, index as u32))
+        })
+        .collect();
+    order.sort_unstable();
+    let events: Vec<Event> = order
+        .iter()
+        .enumerate()
+        .map(|(n, &(_, part, index))| {
+            let recorded = parts[part as usize].recorded;
+            let raw = &recorded.events()[index as usize];
+            let line = lines.line(recorded, raw);
+            Event {
+                seq: n + 1,
+                ..event(raw, line, Thread(part))
+            }
         })
         .collect();
     // A probe with mark (key, n) taken on part p comes after every event
-    // with a smaller key and after p's own first n events.
+    // with a smaller key and after p's own first n events: two searches of
+    // the sorted order.
     let place = |part: usize, (key, n): (u64, usize)| {
-        order
-            .iter()
-            .filter(|&&(k, p, i)| k < key || (k == key && p == part && i < n))
-            .count()
+        let (part, n) = (part as u32, u32::try_from(n).unwrap_or(u32::MAX));
+        let before = order.partition_point(|&(k, _, _)| k < key);
+        let own = order.partition_point(|&e| e < (key, part, n))
+            - order.partition_point(|&e| e < (key, part, 0));
+        before + own
     };
 
     let maps = Maps::read();
@@ -157,8 +237,10 @@ fn assemble(source: Source, options: Options, recording: &Recording<()>, scene: 
         probe_capacity: options.probes,
         ..Loss::default()
     };
-    for (part, (recording, scene)) in parts.iter().enumerate() {
+    for (part, p) in parts.iter().enumerate() {
         let thread = Thread(part as u32);
+        loss.events += p.recorded.lost();
+        let Some(scene) = p.scene else { continue };
         for end in scene.scope_ends() {
             scope_ends.push(ScopeEnd {
                 thread,
@@ -221,7 +303,7 @@ fn assemble(source: Source, options: Options, recording: &Recording<()>, scene: 
             address: k.address,
             line: k.line,
         }));
-        loss.events += recording.lost() + scene.lost_events();
+        loss.events += scene.lost_events();
         loss.probes += scene.dropped();
         loss.probes_wanted = loss.probes_wanted.max(scene.probes_wanted());
     }
@@ -232,12 +314,12 @@ fn assemble(source: Source, options: Options, recording: &Recording<()>, scene: 
     observations.sort_by_key(|(key, o)| (o.after_event, *key));
     let panics: Vec<String> = parts
         .iter()
-        .filter_map(|(recording, scene)| {
-            let message = recording.outcome.as_ref().err()?;
-            Some(if std::ptr::eq(*scene, parts[0].1) {
-                message.clone()
-            } else {
-                format!("in thread {}: {message}", scene.thread())
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let message = p.panic?;
+            Some(match i {
+                0 => message.to_string(),
+                _ => format!("in thread {}: {message}", p.name),
             })
         })
         .collect();
@@ -251,6 +333,7 @@ fn assemble(source: Source, options: Options, recording: &Recording<()>, scene: 
         thread_names,
         loss,
         panic: (!panics.is_empty()).then(|| panics.join("; ")),
+        stopped: false,
     }
 }
 
