@@ -32,7 +32,8 @@
 //! Everything here is checked when the lesson is read, with file and line;
 //! [`super::Plan`] evaluates what the run says.
 
-use super::query::{Condition, Query, scenario_of, tokens};
+use super::condition::{Condition, scenario_of};
+use super::query::{Query, tokens};
 use super::{Block, LiveValue, Passage, Passages, Scenarios, Span, SpanStyle, is_predict};
 
 /// What a `:::` line says.

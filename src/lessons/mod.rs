@@ -39,14 +39,19 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod answer;
+pub mod condition;
+mod evaluate;
 mod live;
 mod parse;
 pub mod plan;
 pub mod query;
 
+pub use answer::{Verdict, judge};
+pub use condition::Condition;
 pub use parse::parse;
 pub use plan::{Choice, Plan, Prediction};
-pub use query::{Condition, Query, Value, Verdict, judge};
+pub use query::{Query, Value};
 
 /// The scenarios lessons may name, as whoever runs them knows them.
 pub trait Scenarios {

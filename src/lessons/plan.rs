@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::query::Outcome;
+use super::condition::Outcome;
 use super::{Answer, Block, Chart, DiagramAt, Lesson, LessonError, Passages, Span, Value, View};
 use crate::trace::{Trace, snapshot};
 
