@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use memlab::Options;
-use memlab::lessons::{self, Block, Plan};
+use memlab::lessons::{self, Block, Plan, Query, View};
 use memlab::render::lesson::{Layout, Piece};
 use memlab::render::{AddressMode, Settings};
 use memlab::scenarios::BUILT_IN;
@@ -75,6 +75,65 @@ fn every_lesson_renders_at_every_width_and_layout() {
                     );
                 }
                 assert!(pieces.iter().any(|p| matches!(p, Piece::Predict(_))));
+            }
+        }
+    }
+}
+
+/// Whether `view` shows what `query` asks about `scenario`'s run.
+fn shows(view: &View, scenario: &str, query: &Query) -> bool {
+    let of = |s: &String| s == scenario;
+    match query {
+        Query::Holds { query, .. } => shows(view, scenario, query),
+        Query::Observation { .. } => matches!(view, View::Observations(s) if of(s)),
+        Query::Count { .. } | Query::Moves { .. } | Query::Events { .. } | Query::Event { .. } => {
+            matches!(view, View::Events(s) | View::Source(s) | View::Summary(s) if of(s))
+        }
+        Query::Summary(_) => matches!(view, View::Summary(s) if of(s)),
+        Query::Local { .. } | Query::SameBlock(..) => match view {
+            View::Stack(s) => of(s),
+            View::Diagram { scenario: s, .. } => of(s),
+            _ => false,
+        },
+        Query::Live { .. } => matches!(view, View::Leaks(s) | View::Summary(s) if of(s)),
+    }
+}
+
+#[test]
+fn no_prediction_is_answered_by_what_the_page_shows_before_it() {
+    for lesson in lessons::embedded(&BUILT_IN).unwrap() {
+        for (p, block) in lesson.blocks.iter().enumerate() {
+            let Block::Answer(answer) = block else {
+                continue;
+            };
+            for before in &lesson.blocks[..p] {
+                if let Block::Evidence { views, line } = before {
+                    for view in views {
+                        assert!(
+                            !shows(view, &answer.scenario, &answer.query),
+                            "{}: the prediction on line {} is answered by the evidence on \
+                             line {line}, shown before it",
+                            lesson.id,
+                            answer.line
+                        );
+                    }
+                }
+                if let Block::Paragraph(spans) = before {
+                    for live in spans.iter().filter_map(|s| s.live.as_ref()) {
+                        let inner = match &answer.query {
+                            Query::Holds { query, .. } => query,
+                            query => query,
+                        };
+                        assert!(
+                            !(live.scenario == answer.scenario && &live.query == inner),
+                            "{}: the prediction on line {} is answered by the live value on \
+                             line {} before it",
+                            lesson.id,
+                            answer.line,
+                            live.line
+                        );
+                    }
+                }
             }
         }
     }
@@ -181,6 +240,25 @@ fn step_mode_corrects_a_wrong_answer() {
         stdout.contains("(The answer is a number.) The live run says 8."),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_yes_no_question_takes_yes_or_no_even_when_the_run_records_a_number() {
+    // rc-arc's second prediction: does `upgrade` give an `Rc` back? The run
+    // records 1 or 0; the reader answers yes or no.
+    let (stdout, _) = check(&["lesson", "rc-arc", "--step"], "2\nno\nq\n", 0);
+    assert!(stdout.contains("✓ The live run agrees: no."), "{stdout}");
+    let (stdout, _) = check(&["lesson", "rc-arc", "--step"], "2\nyes\nq\n", 0);
+    assert!(
+        stdout.contains("✗ The live run says no, not yes."),
+        "{stdout}"
+    );
+    // The question comes before the observations table that answers it.
+    let (question, table) = (
+        stdout.find("Does watcher.upgrade()").unwrap(),
+        stdout.find("live run of rc-arc: observations"),
+    );
+    assert!(table.is_none_or(|table| question < table), "{stdout}");
 }
 
 #[test]

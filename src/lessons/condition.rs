@@ -17,7 +17,7 @@ pub enum Op {
     Ge,
 }
 
-const OPS: [(&str, Op); 6] = [
+pub(super) const OPS: [(&str, Op); 6] = [
     ("=", Op::Eq),
     ("!=", Op::Ne),
     ("<", Op::Lt),
@@ -223,7 +223,7 @@ fn join(tokens: &[Token]) -> String {
 }
 
 /// A value written in a condition, checked against what the query answers.
-fn literal(token: &Token, answers: Answers) -> Result<Value, String> {
+pub(super) fn literal(token: &Token, answers: Answers) -> Result<Value, String> {
     let text = token.text.as_str();
     match answers {
         Answers::Number => text
@@ -243,7 +243,7 @@ fn literal(token: &Token, answers: Answers) -> Result<Value, String> {
     }
 }
 
-fn compare(a: Value, op: Op, b: Value) -> bool {
+pub(super) fn compare(a: Value, op: Op, b: Value) -> bool {
     match (a, b) {
         (Value::Number(a), Value::Number(b)) => match op {
             Op::Eq => a == b,

@@ -1,5 +1,6 @@
 //! What a run answers to a query: the one place a query reads a `Trace`.
 
+use super::condition::compare;
 use super::query::{EventField, LOCAL_FIELDS, LocalField, Observed, Query, Value, field_name};
 use crate::trace::{Local, Trace, block_containing};
 
@@ -134,6 +135,9 @@ impl Query {
                         .ok_or_else(|| format!("local '{name}' points nowhere"))
                 };
                 Ok(Value::YesNo(target(a)? == target(b)?))
+            }
+            Query::Holds { query, op, value } => {
+                Ok(Value::YesNo(compare(query.evaluate(trace)?, *op, *value)))
             }
             Query::Live { kept, bytes } => {
                 let blocks: Vec<_> = trace

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use super::condition::{OPS, Op, literal};
 use crate::trace::{Kind, Region, Summary};
 
 /// A fact of a trace that a lesson asks for.
@@ -40,6 +41,14 @@ pub enum Query {
     /// `leaked blocks|bytes`, `kept blocks|bytes`: the leak report's totals,
     /// leaked blocks or blocks kept alive on purpose.
     Live { kept: bool, bytes: bool },
+    /// `<query> <op> <value>`: does the comparison hold? (yes/no) A
+    /// prediction asks it when the run records a number and the reader
+    /// should answer yes or no (`observation 4 upgrade = 1`).
+    Holds {
+        query: Box<Query>,
+        op: Op,
+        value: Value,
+    },
 }
 
 /// Which observation a query reads.
@@ -134,7 +143,8 @@ pub const VERBS: [&str; 9] = [
 
 pub(super) const USAGE: &str = "a query is one of: observation N|LABEL FIELD, count KIND|moved|in-place \
                      [line N], events [line N], event N FIELD, summary FIELD, local NAME [N] \
-                     FIELD, same-block NAME NAME, leaked blocks|bytes, kept blocks|bytes";
+                     FIELD, same-block NAME NAME, leaked blocks|bytes, kept blocks|bytes, \
+                     or one of these and a comparison (= 1, != 0, < 8 …) for a yes/no question";
 
 /// The live run's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,6 +283,28 @@ impl Query {
 
     /// Reads a query from its words.
     pub fn from_tokens(tokens: &[Token]) -> Result<Query, String> {
+        let op = |t: &Token| OPS.iter().find(|(s, _)| !t.quoted && *s == t.text);
+        if let Some(at) = tokens.iter().position(|t| op(t).is_some()) {
+            let query = Query::from_tokens(&tokens[..at])?;
+            let Some(&(_, op)) = op(&tokens[at]) else {
+                return Err(USAGE.to_string());
+            };
+            let answers = query.answers();
+            let value = match &tokens[at + 1..] {
+                [value] => literal(value, answers)?,
+                _ => return Err(format!("compare `{query}` with one value")),
+            };
+            if answers != Answers::Number && !matches!(op, Op::Eq | Op::Ne) {
+                return Err(format!(
+                    "`{query}` is not a number: compare it with = or !="
+                ));
+            }
+            return Ok(Query::Holds {
+                query: Box::new(query),
+                op,
+                value,
+            });
+        }
         let line = |rest: &[Token]| -> Result<Option<u32>, String> {
             match rest {
                 [] => Ok(None),
@@ -385,7 +417,8 @@ impl Query {
                 field: EventField::Moved,
                 ..
             }
-            | Query::SameBlock(..) => Answers::YesNo,
+            | Query::SameBlock(..)
+            | Query::Holds { .. } => Answers::YesNo,
             _ => Answers::Number,
         }
     }
@@ -437,6 +470,17 @@ impl Query {
             }
             Query::SameBlock(a, b) => {
                 format!("whether `{a}` and `{b}` point to the same block in this run of {scenario}")
+            }
+            Query::Holds { query, op, value } => {
+                let is = match op {
+                    Op::Eq => "is",
+                    Op::Ne => "is not",
+                    Op::Lt => "is less than",
+                    Op::Le => "is at most",
+                    Op::Gt => "is more than",
+                    Op::Ge => "is at least",
+                };
+                format!("whether {} {is} {value}", query.describe(scenario))
             }
             Query::Live { kept, bytes } => format!(
                 "{} {} at the end of this run of {scenario}",
@@ -492,6 +536,7 @@ impl fmt::Display for Query {
                 if *kept { "kept" } else { "leaked" },
                 if *bytes { "bytes" } else { "blocks" }
             ),
+            Query::Holds { query, op, value } => write!(f, "{query} {op} {value}"),
         }
     }
 }
@@ -572,6 +617,26 @@ mod tests {
                 .unwrap_err()
                 .contains("not an event number")
         );
+    }
+
+    #[test]
+    fn a_comparison_makes_a_yes_no_question() {
+        let parse = |text: &str| Query::parse(&text.split_whitespace().collect::<Vec<_>>());
+        let holds = parse("observation 4 upgrade = 1").unwrap();
+        assert_eq!(holds.answers(), Answers::YesNo);
+        assert_eq!(holds.to_string(), "observation 4 upgrade = 1");
+        assert_eq!(
+            holds.describe("rc-arc"),
+            "whether upgrade in observation 4 of this run of rc-arc is 1"
+        );
+        assert!(parse("event 1 region = mmap").is_ok());
+        assert!(
+            parse("event 1 region < mmap")
+                .unwrap_err()
+                .contains("not a number: compare it with = or !=")
+        );
+        assert!(parse("events = 1 2").unwrap_err().contains("one value"));
+        assert!(parse("events = lots").unwrap_err().contains("not a number"));
     }
 
     #[test]
