@@ -65,6 +65,24 @@ fn unknown_scenario_exits_2_with_one_line_naming_the_closest() {
 }
 
 #[test]
+fn a_lesson_named_as_a_scenario_or_the_other_way_round_says_which_it_is() {
+    let (_, stderr) = check(&["lesson", "locals"], 2);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: 'locals' is a scenario, not a lesson: run 'memlab trace locals'. \
+         The lesson 'stack-basics' shows it."
+    );
+    let (_, stderr) = check(&["trace", "stack-basics"], 2);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: 'stack-basics' is a lesson, not a scenario: run 'memlab lesson stack-basics'. \
+         It runs 'locals' and 'recursion'."
+    );
+    let (_, stderr) = check(&["lesson", "box"], 0);
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
 fn bad_flags_and_widths_are_usage_errors() {
     check(&["trace", "box", "--frobnicate"], 2);
     check(&["trace", "box", "--format", "xml"], 2);

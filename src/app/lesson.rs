@@ -23,6 +23,9 @@ pub(super) fn run(
     let settings = context.settings;
     let lessons = load_lessons(context)?;
     let Some(lesson) = lessons.iter().find(|l| l.id == id) else {
+        if let Some(scenario) = context.catalogue.find(id) {
+            return Err(Error::Usage(is_a_scenario(scenario.id, &lessons)));
+        }
         let suggestions = lessons::closest(id, &lessons);
         return Err(Error::Usage(suggest(id, &suggestions, "lesson")));
     };
@@ -89,4 +92,30 @@ pub(super) fn quit(out: &mut impl Write) -> Result<(), Error> {
     writeln!(out, "{}", render::prompt::stopped())?;
     out.flush()?;
     Ok(())
+}
+
+/// `memlab lesson locals`: the name is a scenario's; say how to trace it and
+/// which lessons show it.
+fn is_a_scenario(id: &str, lessons: &[lessons::Lesson]) -> String {
+    let showing: Vec<&str> = lessons
+        .iter()
+        .filter(|l| l.meta.scenarios.iter().any(|s| s == id))
+        .map(|l| l.id.as_str())
+        .collect();
+    let lessons = match showing.as_slice() {
+        [] => String::new(),
+        [one] => format!(" The lesson '{one}' shows it."),
+        many => format!(" The lessons {} show it.", quoted(many)),
+    };
+    format!("'{id}' is a scenario, not a lesson: run 'memlab trace {id}'.{lessons}")
+}
+
+/// `'a', 'b' and 'c'`.
+pub(super) fn quoted(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
