@@ -159,9 +159,10 @@ pub fn capacity(trace: &Trace, settings: Settings) -> Option<Vec<String>> {
             rows.len() - MAX_ROWS
         ));
     }
+    // The figure leads, so wrapping never leaves it alone on the last line.
     let scale = format!(
-        "Each row: {} the length, {} the spare capacity, in elements (bytes for a String); \
-         the full width is {biggest}.",
+        "The full width is {biggest} elements (bytes for a String); each row shows {} the \
+         length and {} the spare capacity.",
         glyphs.full, glyphs.spare
     );
     lines.extend(fill(&scale, width).lines().map(|l| paint(l, Style::Dim)));
