@@ -315,6 +315,46 @@ fn step_through_stops_at_either_end_and_at_the_end_of_input() {
     );
 }
 
+/// Whether `text` holds a symbolic name: `H3`, `S1`, `H2+16`.
+fn has_symbolic_name(text: &str) -> Option<&str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|word| {
+            word.len() > 1
+                && (word.starts_with('H') || word.starts_with('S'))
+                && word[1..].bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+#[test]
+fn real_address_mode_never_shows_a_symbolic_name() {
+    for scenario in SCENARIOS {
+        let steps = "n\n".repeat(200);
+        for args in [
+            vec!["trace", scenario.id, "--view", "all"],
+            vec!["trace", scenario.id, "--step"],
+        ] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+                .args(&args)
+                .args(["--color", "never"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("memlab starts");
+            let _ = child.stdin.take().unwrap().write_all(steps.as_bytes());
+            let text = stdout(&child.wait_with_output().expect("memlab ends"));
+            assert_eq!(
+                has_symbolic_name(&text),
+                None,
+                "memlab {args:?} names a block symbolically in real-address mode:\n{text}"
+            );
+        }
+    }
+    // The check itself finds them where they belong.
+    let symbolic = stdout(&memlab(&["trace", "box", "--step"], "n\nn\nn\n"));
+    assert!(has_symbolic_name(&symbolic).is_some(), "{symbolic}");
+}
+
 #[test]
 fn pictures_fit_every_width() {
     for scenario in SCENARIOS {

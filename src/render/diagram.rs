@@ -333,7 +333,10 @@ fn slot_state(
     match state {
         SlotState::Value => None,
         SlotState::PointsTo { block, offset } if snapshot.block(block).is_none() => {
-            Some((format!("→ H{block}+{offset}"), Style::Plain))
+            // Not drawn; named as the tables name it (H3+16, or the address).
+            let at = local.points_to.map_or(0, |t| t.address);
+            let name = show(settings.addresses, Some(format!("H{block}+{offset}")), at);
+            Some((format!("→ {name}"), Style::Plain))
         }
         SlotState::PointsTo { offset: 0, .. } => None,
         SlotState::PointsTo { offset, .. } => Some((format!("→ {offset} B in"), Style::Dim)),
@@ -358,7 +361,9 @@ fn slot_state(
         SlotState::MovedTo { name } => Some((format!("moved to `{name}`"), Style::Dim)),
         SlotState::OutOfScope { line } => Some((format!("out of scope (line {line})"), Style::Dim)),
         SlotState::Gone { block, freed_at } => {
-            Some((format!("gone: H{block} freed at #{freed_at}"), Style::Dim))
+            let at = local.points_to.map_or(0, |t| t.address);
+            let name = show(settings.addresses, Some(format!("H{block}")), at);
+            Some((format!("gone: {name} freed at #{freed_at}"), Style::Dim))
         }
     }
 }
