@@ -255,7 +255,7 @@ fn a_yes_no_question_takes_yes_or_no_even_when_the_run_records_a_number() {
     );
     // The question comes before the observations table that answers it.
     let (question, table) = (
-        stdout.find("Does watcher.upgrade()").unwrap(),
+        stdout.find("Does `watcher.upgrade()`").unwrap(),
         stdout.find("live run of rc-arc: observations"),
     );
     assert!(table.is_none_or(|table| question < table), "{stdout}");
@@ -435,7 +435,8 @@ fn live_prose_shows_what_this_run_did() {
         0,
     );
     assert!(
-        stdout.contains("The block is 32 bytes, in heap."),
+        // Inline code keeps its backticks without colour.
+        stdout.contains("The block is 32 bytes, in `heap`."),
         "{stdout}"
     );
     // The first passage that holds, and only it; a value in a passage that is

@@ -336,10 +336,12 @@ fn slot_state(
             // Not drawn; named as the tables name it (H3+16, or the address).
             let at = local.points_to.map_or(0, |t| t.address);
             let name = show(settings.addresses, Some(format!("H{block}+{offset}")), at);
-            Some((format!("→ {name}"), Style::Plain))
+            Some((format!("{} {name}", settings.to_arrow()), Style::Plain))
         }
         SlotState::PointsTo { offset: 0, .. } => None,
-        SlotState::PointsTo { offset, .. } => Some((format!("→ {offset} B in"), Style::Dim)),
+        SlotState::PointsTo { offset, .. } => {
+            Some((format!("{} {offset} B in", settings.to_arrow()), Style::Dim))
+        }
         SlotState::Elsewhere => {
             let target = local.points_to?;
             let text = if target.capacity == Some(0) && local.after_event < snapshot.after_event {
@@ -348,13 +350,13 @@ fn slot_state(
             } else if target.capacity == Some(0) {
                 "dangling: no block".to_string()
             } else if target.region == Region::Unknown {
-                "→ not in this trace".to_string()
+                format!("{} not in this trace", settings.to_arrow())
             } else {
                 let place = match settings.addresses {
                     super::AddressMode::Symbolic => String::new(),
                     _ => format!(" {}", super::address(target.address)),
                 };
-                format!("→ {}{place}", target.region.name())
+                format!("{} {}{place}", settings.to_arrow(), target.region.name())
             };
             Some((text, Style::Plain))
         }

@@ -45,7 +45,10 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
                 Shown::Event(index) => {
                     let event = &trace.events[index];
                     let address = show(settings.addresses, names.event(index), event.address);
-                    (annotation(event, address), Style::Event(event.kind))
+                    (
+                        annotation(event, address, settings),
+                        Style::Event(event.kind),
+                    )
                 }
                 Shown::Gap { count, first, last } => (
                     format!("… {count} more events on this line, #{first} to #{last}"),
@@ -110,12 +113,13 @@ fn shown_events(events: &[usize]) -> Vec<Shown> {
 }
 
 /// `#2 realloc 0x55… 32 → 64 B, in place`
-pub fn annotation(event: &Event, address: String) -> String {
+pub fn annotation(event: &Event, address: String, settings: Settings) -> String {
     let kind = event.kind.name();
     match (event.old, event.moved()) {
         (Some((_, old_size)), Some(moved)) => format!(
-            "#{} {kind} {address} {old_size} → {} B, {}",
+            "#{} {kind} {address} {old_size} {} {} B, {}",
             event.seq,
+            settings.to_arrow(),
             event.size,
             if moved { "moved" } else { "in place" }
         ),

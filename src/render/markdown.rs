@@ -3,7 +3,7 @@
 
 use textwrap::core::display_width;
 
-use super::style::{Style, paint, span};
+use super::style::{Style, colour, paint, span};
 
 use crate::lessons::{Block, Span, is_predict};
 
@@ -100,12 +100,19 @@ fn words(spans: &[Span]) -> Vec<String> {
     let mut words = vec![];
     let mut current = String::new();
     for run in spans {
-        for (i, part) in run.text.split(' ').enumerate() {
+        let s = run.style;
+        // Without colour, inline code keeps its backticks: "`cap` is 1"
+        // still reads as code.
+        let text = if s.code && !colour() {
+            format!("`{}`", run.text)
+        } else {
+            run.text.clone()
+        };
+        for (i, part) in text.split(' ').enumerate() {
             if i > 0 && !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
             if !part.is_empty() {
-                let s = run.style;
                 current.push_str(&span(part, s.code, s.strong, s.emphasis, s.link));
             }
         }

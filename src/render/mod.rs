@@ -29,6 +29,14 @@ pub struct Settings {
     pub ascii: bool,
 }
 
+impl Settings {
+    /// The arrow of "32 → 64 B" and "→ heap": `->` in ASCII, where a lone
+    /// `>` would read as "greater than".
+    pub fn to_arrow(self) -> &'static str {
+        if self.ascii { "->" } else { "→" }
+    }
+}
+
 /// Prose wrapped to `width` columns. Words are never split at their hyphens
 /// (`vec-growth` stays whole); ANSI colour codes take no width.
 pub fn fill(text: &str, width: usize) -> String {

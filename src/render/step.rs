@@ -74,7 +74,7 @@ pub fn frame(
     }
     // The event.
     let address = show(settings.addresses, names.event(step - 1), event.address);
-    let mut text = listing::annotation(event, address);
+    let mut text = listing::annotation(event, address, settings);
     let _ = write!(text, " · align {} · {}", event.align, event.region.name());
     if let Some(usable) = event.usable {
         let _ = write!(text, " · {usable} B reserved");

@@ -191,7 +191,7 @@ fn events_table(trace: &Trace, names: &Names, settings: Settings, edge: Option<u
             }),
         ]);
         if with_realloc {
-            row.push(realloc_cell(event, settings.addresses));
+            row.push(realloc_cell(event, settings.addresses, settings.to_arrow()));
         }
         row.push(Cell::new(
             event.line.map_or("?".to_string(), |l| l.to_string()),
@@ -247,16 +247,16 @@ fn kind_cell(event: &Event, narrow: bool, thread: Option<&str>) -> Cell {
 
 /// Old → new size and in place or moved; a moved block's old address unless
 /// addresses are symbolic (the block keeps its name).
-fn realloc_cell(event: &Event, mode: AddressMode) -> Cell {
+fn realloc_cell(event: &Event, mode: AddressMode, to: &str) -> Cell {
     match (event.old, event.moved()) {
         (Some((_, old_size)), Some(false)) => {
-            Cell::new(format!("{old_size} → {} B\nin place", event.size)).fg(Color::Green)
+            Cell::new(format!("{old_size} {to} {} B\nin place", event.size)).fg(Color::Green)
         }
         (Some((_, old_size)), Some(true)) if mode == AddressMode::Symbolic => {
-            Cell::new(format!("{old_size} → {} B\nmoved", event.size)).fg(Color::Yellow)
+            Cell::new(format!("{old_size} {to} {} B\nmoved", event.size)).fg(Color::Yellow)
         }
         (Some((old_address, old_size)), Some(true)) => Cell::new(format!(
-            "{old_size} → {} B\nmoved from\n{}",
+            "{old_size} {to} {} B\nmoved from\n{}",
             event.size,
             address(old_address)
         ))
@@ -321,7 +321,7 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
         let offset = names.target_offset(i).filter(|&o| o > 0);
         let target = points_to(local, names.target(i), offset, settings.addresses, narrow);
         let place = match (narrow, &target) {
-            (true, Some(target)) => format!("{slot}\n→ {target}"),
+            (true, Some(target)) => format!("{slot}\n{} {target}", settings.to_arrow()),
             _ => slot,
         };
         row.extend([
