@@ -62,20 +62,38 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
     };
     match run(&context) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Error::Io(e)) => {
-            let _ = writeln!(io::stderr(), "error: could not write the output: {e}");
-            ExitCode::FAILURE
-        }
+        Err(Error::Io(e)) => write_failed(&e),
         Err(Error::Usage(message)) => {
-            let _ = writeln!(io::stderr(), "error: {message}");
+            report(&message);
             ExitCode::from(2)
         }
         Err(Error::Failure(message)) => {
-            let _ = writeln!(io::stderr(), "error: {message}");
+            report(&message);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Every error memlab reports goes out here: one line on stderr, cleaned
+/// (`text::clean_line`), so a name or a message holding a newline or an
+/// escape sequence neither breaks the line nor drives the terminal.
+fn report(message: &str) {
+    let _ = io::stderr().write_all(error_line(message).as_bytes());
+}
+
+/// The line [`report`] prints, newline included.
+fn error_line(message: &str) -> String {
+    format!("error: {}\n", crate::text::clean_line(message))
+}
+
+/// Writing the output failed: quietly 0 when the reader closed the pipe,
+/// else one line and 1.
+fn write_failed(e: &io::Error) -> ExitCode {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    report(&format!("could not write the output: {e}"));
+    ExitCode::FAILURE
 }
 
 /// Help and version go to stdout; errors are one line on stderr (clap's first
@@ -85,10 +103,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         return match e.print() {
             Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                let _ = writeln!(io::stderr(), "error: could not write the output: {err}");
-                ExitCode::FAILURE
-            }
+            Err(err) => write_failed(&err),
         };
     }
     // clap's message is its first paragraph ("…were not provided:" is
@@ -108,7 +123,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         message.push_str(&format!(" (did you mean '{s}'?)"));
     }
     let code = u8::try_from(e.exit_code()).unwrap_or(2);
-    let _ = writeln!(io::stderr(), "error: {message}. See 'memlab --help'.");
+    report(&format!("{message}. See 'memlab --help'."));
     ExitCode::from(code)
 }
 

@@ -304,7 +304,7 @@ pub fn from_dir(dir: &Path, scenarios: &dyn Scenarios) -> Result<Vec<Lesson>, Lo
     paths.sort();
     let mut lessons = vec![];
     for path in paths {
-        let origin = path.display().to_string();
+        let origin = crate::text::clean_line(&path.display().to_string()).into_owned();
         let text = std::fs::read_to_string(&path).map_err(|e| {
             LoadError::Lesson(LessonError {
                 origin: origin.clone(),

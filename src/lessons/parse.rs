@@ -9,6 +9,7 @@ use super::{
     Answer, Block, Chart, DiagramAt, EXCERPTS, Lesson, LessonError, Meta, Scenarios, Span,
     SpanStyle, View, is_predict,
 };
+use crate::text::{clean, clean_line};
 
 /// Parses and validates one lesson.
 pub fn parse(
@@ -85,12 +86,20 @@ fn front_matter(text: &str) -> Result<(Meta, &str, usize), (usize, String)> {
         return Err((1, "the front matter has no closing '+++' line".into()));
     };
     let toml_text = &rest[..=end];
-    let meta: Meta = toml::from_str(toml_text).map_err(|e| {
+    let mut meta: Meta = toml::from_str(toml_text).map_err(|e| {
         let line = e
             .span()
             .map_or(0, |span| toml_text[..span.start].matches('\n').count());
         (line + 2, format!("front matter: {}", e.message()))
     })?;
+    // TOML's escapes (`\u001b`) can spell any character: its values are
+    // cleaned as they come out, like the Markdown's text.
+    for value in [&mut meta.title, &mut meta.summary]
+        .into_iter()
+        .chain(&mut meta.scenarios)
+    {
+        *value = clean_line(value).into_owned();
+    }
     let after = &rest[end + 4..];
     let body = after
         .strip_prefix("\r\n")
@@ -120,6 +129,7 @@ fn markdown(
                 Event::Text(t) => text.push_str(&t),
                 Event::End(TagEnd::CodeBlock) => {
                     let (info, text, start) = code.take().unwrap_or_default();
+                    let text = clean(&text).into_owned();
                     let block = code_block(&info, text, start, scenarios)?;
                     top(&mut stack).blocks.push(block);
                 }
@@ -152,6 +162,7 @@ fn markdown(
             Event::End(TagEnd::Strong) => style.strong = false,
             Event::End(TagEnd::Link) => style.link = false,
             Event::Text(t) => {
+                let t = clean(&t);
                 let text_so_far = top(&mut stack).spans.first().map(|s| s.text.as_str());
                 if t.starts_with(":::") && starts_line && text_so_far.is_some() {
                     return Err((line, "a ':::' line needs a blank line before it".into()));
@@ -161,6 +172,7 @@ fn markdown(
                 }
             }
             Event::Code(t) => {
+                let t = clean(&t);
                 let code = SpanStyle {
                     code: true,
                     ..style

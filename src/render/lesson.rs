@@ -464,7 +464,7 @@ pub fn verdict(prediction: &Prediction, typed: Option<&str>, width: usize) -> St
         Some(Verdict::Differs) => format!(
             "{} The live run says {value}, not {}.",
             paint("✗", Style::Wrong),
-            typed.unwrap_or_default().trim()
+            crate::text::clean_line(typed.unwrap_or_default().trim())
         ),
         Some(Verdict::Unreadable) => {
             let expected = match value {
