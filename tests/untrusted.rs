@@ -10,6 +10,7 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 /// A fresh folder under the temporary directory, removed when dropped.
 struct Folder(PathBuf);
@@ -42,7 +43,10 @@ impl Drop for Folder {
     }
 }
 
-/// memlab with `args`, `--lessons-dir dir`, and `stdin`.
+/// memlab with `args`, `--lessons-dir dir`, and `stdin`; killed, and the
+/// test failed, if it runs for more than a minute (a hang, or work that
+/// grows faster than the input: a debug build does any of these lessons
+/// in a few seconds).
 fn memlab(dir: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
         .args(args)
@@ -57,7 +61,20 @@ fn memlab(dir: &Path, args: &[&str], stdin: &str) -> Output {
     let mut input = child.stdin.take().unwrap();
     let _ = input.write_all(stdin.as_bytes());
     drop(input);
-    child.wait_with_output().unwrap()
+    let id = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let out = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        out
+    });
+    if finished.recv_timeout(Duration::from_secs(60)).is_err() {
+        let _ = Command::new("kill")
+            .args(["-KILL", &id.to_string()])
+            .status();
+        panic!("memlab {args:?} ran for over a minute: killed");
+    }
+    waiter.join().unwrap()
 }
 
 fn describe(args: &[&str], out: &Output) -> String {
@@ -220,7 +237,7 @@ fn errors_that_quote_a_lesson_stay_one_clean_line() {
     ];
     for (what, text) in cases {
         let dir = Folder::new("errors").with("evil.md", text);
-        let args = ["list", "--color", "always"];
+        let args = ["lesson", "evil", "--color", "always"];
         let out = memlab(&dir, &args, "");
         assert_eq!(
             out.status.code(),
@@ -251,7 +268,13 @@ fn errors_that_quote_a_lesson_stay_one_clean_line() {
     let dir = Folder::new("names").with(name, good);
     let runs: [&[&str]; 2] = [
         &["list", "--color", "never"],
-        &["lesson", "x", "--color", "never"],
+        // Only the lesson asked for is read: ask for this one.
+        &[
+            "lesson",
+            "bad\nname\x1b]0;x\x07\u{202e}",
+            "--color",
+            "never",
+        ],
     ];
     for args in runs {
         let out = memlab(&dir, args, "");
@@ -274,4 +297,200 @@ fn errors_that_quote_a_lesson_stay_one_clean_line() {
             describe(args, &out)
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Bounded work: nesting, size, what a table cell gets, special files
+// ---------------------------------------------------------------------------
+
+/// The box lesson's front matter and a prediction, then `body`.
+fn lesson_with(body: &str) -> String {
+    format!(
+        "+++\ntitle = \"T\"\nsummary = \"S\"\nscenarios = [\"box\"]\norder = 1\n+++\n\
+         # T\n\n> **Predict:** how many heap events?\n\n```memlab\nanswer box events\n```\n\n\
+         ```memlab\nevents box\n```\n\n{body}"
+    )
+}
+
+/// Exit 1 and one line on stderr holding each of `words`; no signal.
+#[track_caller]
+fn fails(out: &Output, args: &[&str], words: &[&str]) {
+    assert_eq!(out.status.code(), Some(1), "{}", describe(args, out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{}", describe(args, out));
+    assert!(stderr.starts_with("error: "), "{}", describe(args, out));
+    for word in words {
+        assert!(stderr.contains(word), "{word:?}: {}", describe(args, out));
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_naming_file_and_line_not_a_stack_overflow() {
+    // 12,000 overflowed the stack in `lesson`, 100,000 in `list` too.
+    for (name, unit, depth) in [
+        ("quotes", "> ", 12_000),
+        ("items", "- ", 12_000),
+        ("quotes100k", "> ", 100_000),
+        ("mixed", "> - ", 12_000),
+    ] {
+        let body = format!("{}deep\n", unit.repeat(depth));
+        let dir = Folder::new(name).with("deep.md", lesson_with(&body));
+        let file = dir.join("deep.md").display().to_string();
+        let args = ["lesson", "deep"];
+        let out = memlab(&dir, &args, "");
+        fails(
+            &out,
+            &args,
+            &[&format!("{file}:19:"), "nest more than 16 deep"],
+        );
+        // `list` reads only the front matter, and shows it.
+        let out = memlab(&dir, &["list"], "");
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&["list"], &out));
+    }
+    // 16 deep is fine.
+    let dir = Folder::new("sixteen").with(
+        "deep.md",
+        lesson_with(&format!("{}deep\n", "> ".repeat(16))),
+    );
+    let out = memlab(&dir, &["lesson", "deep"], "");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        describe(&["lesson"], &out)
+    );
+}
+
+#[test]
+fn a_lesson_of_1_mib_is_shown_and_a_bigger_one_refused() {
+    const MIB: usize = 1 << 20;
+    let paragraph =
+        "Words of a long lesson, one paragraph after another, wrapped to the width.\n\n";
+    let mut text = lesson_with("");
+    while text.len() + paragraph.len() <= MIB {
+        text.push_str(paragraph);
+    }
+    assert!(text.len() > MIB - paragraph.len());
+    let dir = Folder::new("mib").with("big.md", &text);
+    for args in [&["list"][..], &["lesson", "big"]] {
+        let out = memlab(&dir, args, "");
+        assert_eq!(out.status.code(), Some(0), "{}", describe(args, &out));
+    }
+    // Past the cap, in a file or in front matter and body alike: refused
+    // by its size, before it is parsed.
+    let mut two = text.clone();
+    two.push_str(&text);
+    let dir = Folder::new("two-mib").with("big.md", &two);
+    let file = dir.join("big.md").display().to_string();
+    for args in [&["list"][..], &["lesson", "big"]] {
+        let out = memlab(&dir, args, "");
+        fails(&out, args, &[&format!("{file}:1:"), "at most 1048576"]);
+    }
+}
+
+#[test]
+fn a_lesson_of_too_many_pieces_is_refused_in_bounded_time() {
+    let file = |dir: &Folder| dir.join("many.md").display().to_string();
+    let cases = [
+        ("headings", "# h\n\n".repeat(100_000), "pieces of Markdown"),
+        (
+            "values",
+            "{{box count alloc}} ".repeat(2_000),
+            "live values",
+        ),
+        (
+            "evidence",
+            "```memlab\nevents box\n```\n\n".repeat(200),
+            "pieces of evidence",
+        ),
+    ];
+    for (name, body, words) in cases {
+        let dir = Folder::new(name).with("many.md", lesson_with(&body));
+        let args = ["lesson", "many"];
+        let out = memlab(&dir, &args, "");
+        fails(&out, &args, &[&file(&dir), words]);
+    }
+}
+
+#[test]
+fn a_huge_summary_is_cut_in_the_list() {
+    // 600,000 characters with no space took 12 s in `list`.
+    let text = lesson_with("").replace(
+        "summary = \"S\"",
+        &format!("summary = \"{}\"", "x".repeat(600_000)),
+    );
+    let dir = Folder::new("summary").with("long.md", text);
+    let args = ["list", "--width", "100"];
+    let out = memlab(&dir, &args, "");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&args, &out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row: Vec<&str> = stdout.lines().filter(|l| l.contains("xxx")).collect();
+    let shown: usize = row.iter().map(|l| l.matches('x').count()).sum();
+    assert!((300..=310).contains(&shown), "{shown} x shown: {stdout}");
+    assert!(stdout.contains('…'), "{stdout}");
+}
+
+#[test]
+fn only_regular_files_in_the_folder_are_lessons() {
+    let good = lesson_with("");
+    let shadow = Path::new("/etc/shadow");
+    let mut links: Vec<(&str, &Path, &str)> = vec![
+        ("kmsg", Path::new("/proc/kmsg"), "leads out of the folder"),
+        (
+            "pagemap",
+            Path::new("/proc/self/pagemap"),
+            "leads out of the folder",
+        ),
+        ("zero", Path::new("/dev/zero"), "leads out of the folder"),
+        ("tty", Path::new("/dev/tty"), "leads out of the folder"),
+    ];
+    if shadow.exists() {
+        links.push(("shadow", shadow, "leads out of the folder"));
+    }
+    // A regular lesson outside the folder, reached through a link.
+    let outside = Folder::new("outside").with("x.md", &good);
+    let elsewhere = outside.join("x.md");
+    links.push(("elsewhere", &elsewhere, "leads out of the folder"));
+    for (name, target, words) in links {
+        let dir = Folder::new(name).with("good.md", &good);
+        std::os::unix::fs::symlink(target, dir.join("x.md")).unwrap();
+        check_refused(&dir, words);
+    }
+    // A FIFO (opening it would block), a folder, a link loop.
+    let dir = Folder::new("fifo").with("good.md", &good);
+    let made = Command::new("mkfifo").arg(dir.join("x.md")).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    check_refused(&dir, "it is a FIFO");
+    let dir = Folder::new("folder").with("good.md", &good);
+    std::fs::create_dir(dir.join("x.md")).unwrap();
+    check_refused(&dir, "it is a folder");
+    let dir = Folder::new("loop").with("good.md", &good);
+    std::os::unix::fs::symlink("y.md", dir.join("x.md")).unwrap();
+    std::os::unix::fs::symlink("x.md", dir.join("y.md")).unwrap();
+    check_refused(&dir, "cannot read it");
+    // A link to a lesson in the folder is that lesson.
+    let dir = Folder::new("inside").with("good.md", &good);
+    std::os::unix::fs::symlink("good.md", dir.join("x.md")).unwrap();
+    for args in [&["list"][..], &["lesson", "x"]] {
+        let out = memlab(&dir, args, "");
+        assert_eq!(out.status.code(), Some(0), "{}", describe(args, &out));
+    }
+}
+
+/// `x.md` in `dir` is refused with `words`, by `list` and by `lesson x`,
+/// while `lesson good` beside it is shown.
+#[track_caller]
+fn check_refused(dir: &Folder, words: &str) {
+    let file = format!("{}:1:", dir.join("x.md").display());
+    for args in [&["list"][..], &["lesson", "x"]] {
+        let out = memlab(dir, args, "");
+        fails(&out, args, &[&file, words]);
+    }
+    let out = memlab(dir, &["lesson", "good"], "");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        describe(&["lesson", "good"], &out)
+    );
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use super::cli::LayoutChoice;
 use super::prompt::Prompt;
-use super::{Context, Error, load_lessons, suggest};
+use super::{Context, Error, load_error, suggest};
 use crate::capture::Options;
 use crate::lessons::{self, Plan};
 use crate::render::lesson::{Layout, Piece, verdict};
@@ -21,10 +21,25 @@ pub(super) fn run(
     claims: bool,
 ) -> Result<(), Error> {
     let settings = context.settings;
-    let lessons = load_lessons(context)?;
-    let Some(lesson) = lessons.iter().find(|l| l.id == id) else {
-        let suggestions = lessons::closest(id, &lessons);
-        return Err(Error::Usage(suggest(id, &suggestions, "lesson")));
+    let found = match &context.cli.lessons_dir {
+        None => {
+            let mut all =
+                lessons::embedded(context.catalogue).map_err(|e| Error::Failure(e.to_string()))?;
+            match all.iter().position(|l| l.id == id) {
+                Some(i) => Ok(all.swap_remove(i)),
+                None => Err(all.into_iter().map(|l| l.id).collect()),
+            }
+        }
+        // Only this lesson is read and parsed: the others in the folder
+        // cost nothing.
+        Some(dir) => lessons::from_dir(dir, id, context.catalogue).map_err(load_error)?,
+    };
+    let lesson = &match found {
+        Ok(lesson) => lesson,
+        Err(ids) => {
+            let suggestions = lessons::closest(id, ids.iter().map(String::as_str));
+            return Err(Error::Usage(suggest(id, &suggestions, "lesson")));
+        }
     };
     let layout = match layout {
         Some(LayoutChoice::Side) => Layout::Side,

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::lessons::{self, Lesson, LoadError};
+use crate::lessons::{self, Lesson, Listed, LoadError};
 use crate::render::output::Output;
 use crate::render::{self, AddressMode, Settings, style};
 use crate::scenarios::Catalogue;
@@ -184,12 +184,12 @@ fn run(context: &Context) -> Result<(), Error> {
     let settings = context.settings;
     match &context.cli.command {
         None => {
-            let lessons = load_lessons(context)?;
+            let lessons = listed_lessons(context)?;
             let welcome = render::list::welcome(&lessons, &listed(context), settings);
             print(&welcome, settings)
         }
         Some(Command::List) => {
-            let lessons = load_lessons(context)?;
+            let lessons = listed_lessons(context)?;
             print(
                 &render::list::list(&lessons, &listed(context), settings),
                 settings,
@@ -234,13 +234,22 @@ fn listed(context: &Context) -> Vec<Source> {
         .collect()
 }
 
-fn load_lessons(context: &Context) -> Result<Vec<Lesson>, Error> {
+/// The lessons `list` and the welcome show: their front matter.
+fn listed_lessons(context: &Context) -> Result<Vec<Listed>, Error> {
     match &context.cli.lessons_dir {
-        None => lessons::embedded(context.catalogue).map_err(|e| Error::Failure(e.to_string())),
-        Some(dir) => lessons::from_dir(dir, context.catalogue).map_err(|e| match e {
-            LoadError::Folder(message) => Error::Usage(message),
-            LoadError::Lesson(e) => Error::Failure(e.to_string()),
-        }),
+        None => lessons::embedded(context.catalogue)
+            .map(|all| all.iter().map(Lesson::listed).collect())
+            .map_err(|e| Error::Failure(e.to_string())),
+        Some(dir) => lessons::list_dir(dir, context.catalogue).map_err(load_error),
+    }
+}
+
+/// A lesson folder that cannot be read is a usage error; a lesson in it
+/// that cannot be loaded, a failure.
+fn load_error(e: LoadError) -> Error {
+    match e {
+        LoadError::Folder(message) => Error::Usage(message),
+        LoadError::Lesson(e) => Error::Failure(e.to_string()),
     }
 }
 
