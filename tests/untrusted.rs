@@ -494,3 +494,31 @@ fn check_refused(dir: &Folder, words: &str) {
         describe(&["lesson", "good"], &out)
     );
 }
+
+// ---------------------------------------------------------------------------
+// A lesson that runs the hidden `panics` scenario
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_panicking_scenario_in_a_lesson_is_on_the_page_and_exit_1() {
+    let text = lesson_with("```memlab\nevents panics\n```\n")
+        .replace("scenarios = [\"box\"]", "scenarios = [\"box\", \"panics\"]");
+    let dir = Folder::new("panics").with("p.md", text);
+    for args in [
+        &["lesson", "p", "--color", "never"][..],
+        &["lesson", "p", "--step"],
+    ] {
+        let out = memlab(&dir, args, "");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("note: the scenario panics panicked (index out of bounds"),
+            "{}",
+            describe(args, &out)
+        );
+        fails(
+            &out,
+            args,
+            &["the scenario 'panics' panicked: index out of bounds"],
+        );
+    }
+}

@@ -56,7 +56,15 @@ pub(super) fn run(
     } else {
         render::lesson::lesson(&plan, settings, layout)
     };
-    present(&pieces, step, settings)
+    present(&pieces, step, settings)?;
+    // The page says so beside its evidence; the exit code says so too.
+    match plan.panicked() {
+        Some((id, message)) => Err(Error::Failure(format!(
+            "the scenario '{id}' panicked: {}",
+            message.escape_debug()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Prints a laid-out lesson; in step mode waits at each pause (Enter goes on,
