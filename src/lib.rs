@@ -38,6 +38,7 @@ pub mod lessons;
 pub mod render;
 pub mod runner;
 pub mod scenarios;
+pub mod text;
 
 /// README.md's examples run as doc-tests.
 #[cfg(doctest)]

@@ -742,9 +742,16 @@ fn lessons_that_cannot_load_are_one_line_failures_naming_the_file() {
         let file = format!("{name}.md");
         let dir = folder(name, &[(&file, &text)]);
         let origin = dir.join(&file).display().to_string();
+        // `list` reads every file and checks its front matter, what it
+        // shows; a body is parsed when its lesson is shown.
+        let body = name == "answer-scenario";
         for command in [&["list"][..], &["lesson", name]] {
             let mut args: Vec<&OsStr> = command.iter().copied().map(os).collect();
             args.extend([os("--lessons-dir"), path_arg(&dir)]);
+            if body && command == ["list"] {
+                success(&args);
+                continue;
+            }
             let out = error(&args, 1, &[&origin, words]);
             one_line(&args, &out);
         }

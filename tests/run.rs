@@ -392,3 +392,41 @@ fn front_matter_names_crates_and_lines_stay_the_files_own() {
         "{events:?}"
     );
 }
+
+#[test]
+fn a_users_file_cannot_drive_the_terminal() {
+    // Its source (in the listing), its probes' names (in the tables and
+    // diagrams) and what it prints all hold escape sequences and bidi
+    // controls; with --color never none reaches stdout or stderr.
+    for view in ["table", "diagram", "all"] {
+        let file = fixture("hostile.rs");
+        let args = [
+            "run",
+            file.to_str().unwrap(),
+            "--view",
+            view,
+            "--addresses",
+            "symbolic",
+        ];
+        let out = memlab(&args);
+        assert_eq!(out.status.code(), Some(0), "{view}: {out:?}");
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(!stream.contains(&0x1b), "{view}: {text}");
+            assert!(
+                !text.chars().any(|c| ('\u{202a}'..='\u{202e}').contains(&c)
+                    || ('\u{2066}'..='\u{2069}').contains(&c)
+                    || (c.is_control() && c != '\n' && c != '\t')),
+                "{view}: {text}"
+            );
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("out \\x1b]52;c;cm0=\\x07 \\u{202e}"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("err \\x1b[?25l \\u{9b}"), "{stdout}");
+    }
+    let (stdout, _) = run("hostile.rs", &["--view", "table"], 0);
+    assert!(stdout.contains("label\\x1b[2J\\u{2066}"), "{stdout}");
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use super::cli::LayoutChoice;
 use super::prompt::Prompt;
-use super::{Context, Error, load_lessons, suggest};
+use super::{Context, Error, listed_lessons, load_error, suggest};
 use crate::capture::Options;
 use crate::lessons::{self, Plan};
 use crate::render::lesson::{Layout, Piece, verdict};
@@ -21,13 +21,29 @@ pub(super) fn run(
     claims: bool,
 ) -> Result<(), Error> {
     let settings = context.settings;
-    let lessons = load_lessons(context)?;
-    let Some(lesson) = lessons.iter().find(|l| l.id == id) else {
-        if let Some(scenario) = context.catalogue.find(id) {
-            return Err(Error::Usage(is_a_scenario(scenario.id, &lessons)));
+    let found = match &context.cli.lessons_dir {
+        None => {
+            let mut all =
+                lessons::embedded(context.catalogue).map_err(|e| Error::Failure(e.to_string()))?;
+            match all.iter().position(|l| l.id == id) {
+                Some(i) => Ok(all.swap_remove(i)),
+                None => Err(all.into_iter().map(|l| l.id).collect()),
+            }
         }
-        let suggestions = lessons::closest(id, &lessons);
-        return Err(Error::Usage(suggest(id, &suggestions, "lesson")));
+        // Only this lesson is read and parsed: the others in the folder
+        // cost nothing.
+        Some(dir) => lessons::from_dir(dir, id, context.catalogue).map_err(load_error)?,
+    };
+    let lesson = &match found {
+        Ok(lesson) => lesson,
+        Err(ids) => {
+            if let Some(scenario) = context.catalogue.find(id) {
+                let lessons = listed_lessons(context).unwrap_or_default();
+                return Err(Error::Usage(is_a_scenario(scenario.id, &lessons)));
+            }
+            let suggestions = lessons::closest(id, ids.iter().map(String::as_str));
+            return Err(Error::Usage(suggest(id, &suggestions, "lesson")));
+        }
     };
     let layout = match layout {
         Some(LayoutChoice::Side) => Layout::Side,
@@ -44,7 +60,15 @@ pub(super) fn run(
     } else {
         render::lesson::lesson(&plan, settings, layout)
     };
-    present(&pieces, step, settings)
+    present(&pieces, step, settings)?;
+    // The page says so beside its evidence; the exit code says so too.
+    match plan.panicked() {
+        Some((id, message)) => Err(Error::Failure(format!(
+            "the scenario '{id}' panicked: {}",
+            message.escape_debug()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Prints a laid-out lesson; in step mode waits at each pause (Enter goes on,
@@ -96,7 +120,7 @@ pub(super) fn quit(out: &mut impl Write) -> Result<(), Error> {
 
 /// `memlab lesson locals`: the name is a scenario's; say how to trace it and
 /// which lessons show it.
-fn is_a_scenario(id: &str, lessons: &[lessons::Lesson]) -> String {
+fn is_a_scenario(id: &str, lessons: &[lessons::Listed]) -> String {
     let showing: Vec<&str> = lessons
         .iter()
         .filter(|l| l.meta.scenarios.iter().any(|s| s == id))

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::lessons::{self, Lesson, LoadError};
+use crate::lessons::{self, Lesson, Listed, LoadError};
 use crate::render::output::Output;
 use crate::render::{self, AddressMode, Settings, style};
 use crate::scenarios::Catalogue;
@@ -62,20 +62,38 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
     };
     match run(&context) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Error::Io(e)) => {
-            let _ = writeln!(io::stderr(), "error: could not write the output: {e}");
-            ExitCode::FAILURE
-        }
+        Err(Error::Io(e)) => write_failed(&e),
         Err(Error::Usage(message)) => {
-            let _ = writeln!(io::stderr(), "error: {message}");
+            report(&message);
             ExitCode::from(2)
         }
         Err(Error::Failure(message)) => {
-            let _ = writeln!(io::stderr(), "error: {message}");
+            report(&message);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Every error memlab reports goes out here: one line on stderr, cleaned
+/// (`text::clean_line`), so a name or a message holding a newline or an
+/// escape sequence neither breaks the line nor drives the terminal.
+fn report(message: &str) {
+    let _ = io::stderr().write_all(error_line(message).as_bytes());
+}
+
+/// The line [`report`] prints, newline included.
+fn error_line(message: &str) -> String {
+    format!("error: {}\n", crate::text::clean_line(message))
+}
+
+/// Writing the output failed: quietly 0 when the reader closed the pipe,
+/// else one line and 1.
+fn write_failed(e: &io::Error) -> ExitCode {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    report(&format!("could not write the output: {e}"));
+    ExitCode::FAILURE
 }
 
 /// Help and version go to stdout; errors are one line on stderr (clap's first
@@ -85,10 +103,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         return match e.print() {
             Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                let _ = writeln!(io::stderr(), "error: could not write the output: {err}");
-                ExitCode::FAILURE
-            }
+            Err(err) => write_failed(&err),
         };
     }
     // clap's message is its first paragraph ("…were not provided:" is
@@ -108,7 +123,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         message.push_str(&format!(" (did you mean '{s}'?)"));
     }
     let code = u8::try_from(e.exit_code()).unwrap_or(2);
-    let _ = writeln!(io::stderr(), "error: {message}. See 'memlab --help'.");
+    report(&format!("{message}. See 'memlab --help'."));
     ExitCode::from(code)
 }
 
@@ -169,12 +184,12 @@ fn run(context: &Context) -> Result<(), Error> {
     let settings = context.settings;
     match &context.cli.command {
         None => {
-            let lessons = load_lessons(context)?;
+            let lessons = listed_lessons(context)?;
             let welcome = render::list::welcome(&lessons, &listed(context), settings);
             print(&welcome, settings)
         }
         Some(Command::List) => {
-            let lessons = load_lessons(context)?;
+            let lessons = listed_lessons(context)?;
             print(
                 &render::list::list(&lessons, &listed(context), settings),
                 settings,
@@ -219,13 +234,22 @@ fn listed(context: &Context) -> Vec<Source> {
         .collect()
 }
 
-fn load_lessons(context: &Context) -> Result<Vec<Lesson>, Error> {
+/// The lessons `list` and the welcome show: their front matter.
+fn listed_lessons(context: &Context) -> Result<Vec<Listed>, Error> {
     match &context.cli.lessons_dir {
-        None => lessons::embedded(context.catalogue).map_err(|e| Error::Failure(e.to_string())),
-        Some(dir) => lessons::from_dir(dir, context.catalogue).map_err(|e| match e {
-            LoadError::Folder(message) => Error::Usage(message),
-            LoadError::Lesson(e) => Error::Failure(e.to_string()),
-        }),
+        None => lessons::embedded(context.catalogue)
+            .map(|all| all.iter().map(Lesson::listed).collect())
+            .map_err(|e| Error::Failure(e.to_string())),
+        Some(dir) => lessons::list_dir(dir, context.catalogue).map_err(load_error),
+    }
+}
+
+/// A lesson folder that cannot be read is a usage error; a lesson in it
+/// that cannot be loaded, a failure.
+fn load_error(e: LoadError) -> Error {
+    match e {
+        LoadError::Folder(message) => Error::Usage(message),
+        LoadError::Lesson(e) => Error::Failure(e.to_string()),
     }
 }
 

@@ -43,7 +43,7 @@ pub(super) fn run(context: &Context, args: &Args) -> Result<(), Error> {
     if args.watch {
         return watch(context, args, &request);
     }
-    let ran = runner::run(&request).map_err(|e| failure(e, args.file))?;
+    let ran = cleaned(runner::run(&request).map_err(|e| failure(e, args.file))?);
     present(&ran, args.show, context.settings)?;
     match ran.ending {
         Some(ending) => Err(Error::Failure(ending)),
@@ -64,6 +64,17 @@ fn failure(error: RunError, file: &Path) -> Error {
             ))
         }
     }
+}
+
+/// A run of a user's file with its text cleaned (`text::clean_trace`):
+/// the names its probes gave, its path and source, and the notes that quote
+/// them. Its stdout and stderr are cleaned as they are shown.
+fn cleaned(mut ran: Run) -> Run {
+    crate::text::clean_trace(&mut ran.trace);
+    for note in &mut ran.notes {
+        *note = crate::text::clean(note).into_owned();
+    }
+    ran
 }
 
 /// The program's output apart, then the trace as asked, then what it leaves out.
@@ -134,7 +145,7 @@ fn watch(context: &Context, args: &Args, request: &runner::Request) -> Result<()
         let bytes = std::fs::read(args.file).ok();
         if bytes != last {
             last = bytes;
-            let screen = match runner::run(request) {
+            let screen = match runner::run(request).map(cleaned) {
                 Ok(ran) => {
                     let text = watched(&ran, args.show, settings);
                     good = Some(text.clone());
@@ -143,11 +154,14 @@ fn watch(context: &Context, args: &Args, request: &runner::Request) -> Result<()
                 Err(error) => {
                     let message = match &error {
                         RunError::Compile(messages) => format!(
-                            "{}error: {} does not compile: fix it and save again\n",
+                            "{}{}",
                             render::run::compiler(messages),
-                            runner::source::escaped(&args.file.display().to_string())
+                            super::error_line(&format!(
+                                "{} does not compile: fix it and save again",
+                                runner::source::escaped(&args.file.display().to_string())
+                            ))
                         ),
-                        other => format!("error: {other}\n"),
+                        other => super::error_line(&other.to_string()),
                     };
                     format!("{}{message}", good.clone().unwrap_or_default())
                 }
@@ -175,7 +189,7 @@ fn watched(ran: &Run, show: &Show, settings: Settings) -> String {
     text.push_str(&super::trace::views(&ran.trace, show, settings));
     text.push_str(&render::run::notes(&ran.notes, ran.partial, settings));
     if let Some(ending) = &ran.ending {
-        text.push_str(&format!("error: {ending}\n"));
+        text.push_str(&super::error_line(ending));
     }
     text
 }

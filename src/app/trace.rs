@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::cli::{Format, Show, View};
 use super::prompt::Prompt;
-use super::{Context, Error, load_lessons, print, suggest};
+use super::{Context, Error, listed_lessons, print, suggest};
 use crate::capture::Options;
 use crate::render::output::Output;
 use crate::render::{self, Settings};
@@ -17,7 +17,7 @@ pub(super) fn run(context: &Context, id: &str, show: &Show, n: Option<u64>) -> R
     let Some(scenario) = catalogue.find(id) else {
         // `memlab trace stack-basics`: a lesson's name; say so, and name what
         // it runs.
-        let lessons = load_lessons(context).unwrap_or_default();
+        let lessons = listed_lessons(context).unwrap_or_default();
         if let Some(lesson) = lessons.iter().find(|l| l.id == id) {
             let scenarios: Vec<&str> = lesson.meta.scenarios.iter().map(String::as_str).collect();
             return Err(Error::Usage(format!(

@@ -120,6 +120,16 @@ impl<'a> Live<'a> {
                     ),
                 ));
             }
+            if self.next_value == super::MOST_VALUES {
+                return Err((
+                    line,
+                    format!(
+                        "a lesson may hold at most {} live values, and this is one more: \
+                         split it",
+                        super::MOST_VALUES
+                    ),
+                ));
+            }
             self.next_value += 1;
             spans.push(Span {
                 text: format!("{{{{{inside}}}}}"),

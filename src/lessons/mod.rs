@@ -49,7 +49,7 @@ pub mod query;
 
 pub use answer::{Verdict, judge};
 pub use condition::Condition;
-pub use parse::parse;
+pub use parse::{front, parse};
 pub use plan::{Choice, Plan, Prediction};
 pub use query::{Query, Value};
 
@@ -294,52 +294,211 @@ pub fn embedded(scenarios: &dyn Scenarios) -> Result<Vec<Lesson>, LessonError> {
     Ok(lessons)
 }
 
-/// The lessons in `dir` (every `*.md` file), in order.
-pub fn from_dir(dir: &Path, scenarios: &dyn Scenarios) -> Result<Vec<Lesson>, LoadError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
+/// The most a lesson file may hold. A lesson is a few KB; 1 MiB is
+/// generous, and it bounds the work of reading, parsing and showing one.
+pub const MOST_BYTES: usize = 1 << 20;
+
+/// How deep block quotes and lists may nest in a lesson.
+pub const MOST_NESTING: usize = 16;
+
+/// How many pieces of evidence (directive lines) a lesson may show.
+pub const MOST_VIEWS: usize = 100;
+
+/// How many pieces of Markdown (pulldown-cmark's events: a paragraph's
+/// start and end, a run of text, …) a lesson may hold. The longest lesson
+/// has about 400.
+pub const MOST_EVENTS: usize = 50_000;
+
+/// How many live values (`{{…}}`) a lesson may hold.
+pub const MOST_VALUES: usize = 1_000;
+
+/// A lesson as `memlab list` shows it: its front matter, checked, with its
+/// body not yet parsed.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub id: String,
+    pub meta: Meta,
+    pub origin: String,
+}
+
+impl Lesson {
+    pub fn listed(&self) -> Listed {
+        Listed {
+            id: self.id.clone(),
+            meta: self.meta.clone(),
+            origin: self.origin.clone(),
+        }
+    }
+}
+
+/// The lessons in `dir` (every `*.md` file), in order, each read and its
+/// front matter checked; bodies are parsed when a lesson is shown
+/// ([`from_dir`]), so listing a folder costs little whatever its lessons
+/// hold. Each file must be a regular file directly in the folder (a link is
+/// followed only to one), and is read up to [`MOST_BYTES`]: a FIFO, a
+/// device, a folder or a link out of the folder (to `/proc`,
+/// `/etc/shadow`) is refused before it is opened.
+pub fn list_dir(dir: &Path, scenarios: &dyn Scenarios) -> Result<Vec<Listed>, LoadError> {
+    let (home, files) = lesson_files(dir)?;
+    let mut listed = vec![];
+    for file in &files {
+        let text = file.read(&home)?;
+        listed.push(
+            parse::front(&file.id, &file.origin, &text, scenarios).map_err(LoadError::Lesson)?,
+        );
+    }
+    listed.sort_by(|a, b| (a.meta.order, &a.id).cmp(&(b.meta.order, &b.id)));
+    Ok(listed)
+}
+
+/// The lesson `id` in `dir`, read and parsed whole (as for [`list_dir`]),
+/// or else the ids there.
+pub fn from_dir(
+    dir: &Path,
+    id: &str,
+    scenarios: &dyn Scenarios,
+) -> Result<Result<Lesson, Vec<String>>, LoadError> {
+    let (home, files) = lesson_files(dir)?;
+    let Some(file) = files.iter().find(|f| f.id == id) else {
+        return Ok(Err(files.into_iter().map(|f| f.id).collect()));
+    };
+    let text = file.read(&home)?;
+    parse(&file.id, &file.origin, &text, scenarios)
+        .map(Ok)
+        .map_err(LoadError::Lesson)
+}
+
+/// A `*.md` file of a lessons folder.
+struct LessonFile {
+    path: PathBuf,
+    /// Its name without `.md` (checked when it is parsed).
+    id: String,
+    /// Its path, cleaned, for messages.
+    origin: String,
+}
+
+impl LessonFile {
+    fn read(&self, home: &Path) -> Result<String, LoadError> {
+        read(&self.path, home).map_err(|message| {
+            LoadError::Lesson(LessonError {
+                origin: self.origin.clone(),
+                line: 1,
+                message,
+            })
+        })
+    }
+}
+
+/// The folder, canonical, and its `*.md` files by name; at least one.
+fn lesson_files(dir: &Path) -> Result<(PathBuf, Vec<LessonFile>), LoadError> {
+    let folder_error = |e: std::io::Error| {
         LoadError::Folder(format!(
             "cannot read the lessons folder {}: {e}",
             dir.display()
         ))
-    })?;
+    };
+    let entries = std::fs::read_dir(dir).map_err(folder_error)?;
+    let home = dir.canonicalize().map_err(folder_error)?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
         .collect();
-    paths.sort();
-    let mut lessons = vec![];
-    for path in paths {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            LoadError::Lesson(LessonError {
-                origin: origin.clone(),
-                line: 1,
-                message: format!("cannot read it: {e}"),
-            })
-        })?;
-        let id = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        lessons.push(parse(id, &origin, &text, scenarios).map_err(LoadError::Lesson)?);
-    }
-    if lessons.is_empty() {
+    if paths.is_empty() {
         return Err(LoadError::Folder(format!(
             "no lessons (*.md files) in {}",
             dir.display()
         )));
     }
-    sort(&mut lessons);
-    Ok(lessons)
+    paths.sort();
+    let files = paths
+        .into_iter()
+        .map(|path| LessonFile {
+            id: path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            origin: crate::text::clean_line(&path.display().to_string()).into_owned(),
+            path,
+        })
+        .collect();
+    Ok((home, files))
+}
+
+/// A lesson file's text, if it is a regular file in `folder` (canonical)
+/// of at most [`MOST_BYTES`]; else why not.
+fn read(path: &Path, folder: &Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let refuse =
+        |what: &str| format!("{what}: a lesson is a regular file directly in the lessons folder");
+    // Everything is checked before the file is opened: opening a FIFO
+    // blocks, and a device or a /proc file reads without end.
+    let real = path
+        .canonicalize()
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if real.parent() != Some(folder) {
+        return Err(refuse(&format!(
+            "it leads out of the folder, to {}",
+            real.display()
+        )));
+    }
+    let kind = |meta: &std::fs::Metadata| {
+        let t = meta.file_type();
+        if t.is_file() {
+            None
+        } else if t.is_dir() {
+            Some("it is a folder")
+        } else if t.is_fifo() {
+            Some("it is a FIFO")
+        } else if t.is_block_device() || t.is_char_device() {
+            Some("it is a device")
+        } else {
+            Some("it is not a regular file")
+        }
+    };
+    let meta = std::fs::metadata(&real).map_err(|e| format!("cannot read it: {e}"))?;
+    if let Some(what) = kind(&meta) {
+        return Err(refuse(what));
+    }
+    let too_big = |size: String| parse::too_big(&size);
+    if meta.len() > MOST_BYTES as u64 {
+        return Err(too_big(meta.len().to_string()));
+    }
+    // Non-blocking, and checked again once open, in case the file changed
+    // in between.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&real)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if let Some(what) = kind(&meta) {
+        return Err(refuse(what));
+    }
+    let mut bytes = vec![];
+    file.take(MOST_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() > MOST_BYTES {
+        return Err(too_big(format!("more than {MOST_BYTES}")));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "cannot read it: it is not UTF-8 text (byte {} is not)",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 fn sort(lessons: &mut [Lesson]) {
     lessons.sort_by(|a, b| (a.meta.order, &a.id).cmp(&(b.meta.order, &b.id)));
 }
 
-/// Up to three lesson ids closest to `id` in spelling.
-pub fn closest<'a>(id: &str, lessons: &'a [Lesson]) -> Vec<&'a str> {
-    crate::closest(id, lessons.iter().map(|l| l.id.as_str()))
+/// Up to three of `ids` closest to `id` in spelling.
+pub fn closest<'a>(id: &str, ids: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    crate::closest(id, ids.into_iter())
 }
 
 /// Whether a block is a `> **Predict:** …` quote.

@@ -6,9 +6,10 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 use super::live::{Live, after_words};
 use super::query::Query;
 use super::{
-    Answer, Block, Chart, DiagramAt, EXCERPTS, Lesson, LessonError, Meta, Scenarios, Span,
-    SpanStyle, View, is_predict,
+    Answer, Block, Chart, DiagramAt, EXCERPTS, Lesson, LessonError, Listed, MOST_BYTES,
+    MOST_EVENTS, MOST_NESTING, MOST_VIEWS, Meta, Scenarios, Span, SpanStyle, View, is_predict,
 };
+use crate::text::{clean, clean_line};
 
 /// Parses and validates one lesson.
 pub fn parse(
@@ -22,6 +23,56 @@ pub fn parse(
         line,
         message,
     };
+    let (meta, body, body_line) = header(id, origin, text, scenarios)?;
+    // Where each line starts, found once: an event's line is a binary search.
+    let newlines: Vec<usize> = body.match_indices('\n').map(|(i, _)| i).collect();
+    let line_of = |offset: usize| body_line + newlines.partition_point(|&n| n < offset);
+    let mut live = Live::new(&meta.scenarios, scenarios);
+    let blocks = markdown(body, &line_of, scenarios, &mut live)
+        .and_then(|blocks| live.group(blocks))
+        .map_err(|(line, m)| error(line, m))?;
+    let lesson = Lesson {
+        id: id.to_string(),
+        meta,
+        origin: origin.to_string(),
+        blocks,
+    };
+    check_predictions(&lesson).map_err(|(line, m)| error(line, m))?;
+    Ok(lesson)
+}
+
+/// A lesson's front matter, parsed and validated, without its body: what
+/// `memlab list` shows.
+pub fn front(
+    id: &str,
+    origin: &str,
+    text: &str,
+    scenarios: &dyn Scenarios,
+) -> Result<Listed, LessonError> {
+    let (meta, _, _) = header(id, origin, text, scenarios)?;
+    Ok(Listed {
+        id: id.to_string(),
+        meta,
+        origin: origin.to_string(),
+    })
+}
+
+/// Checks the size and the id, and parses the front matter: it, the body
+/// and the body's first line number.
+fn header<'t>(
+    id: &str,
+    origin: &str,
+    text: &'t str,
+    scenarios: &dyn Scenarios,
+) -> Result<(Meta, &'t str, usize), LessonError> {
+    let error = |line: usize, message: String| LessonError {
+        origin: origin.to_string(),
+        line,
+        message,
+    };
+    if text.len() > MOST_BYTES {
+        return Err(error(1, too_big(&text.len().to_string())));
+    }
     let valid_id = !id.is_empty()
         && id
             .chars()
@@ -45,19 +96,12 @@ pub fn parse(
             return Err(error(line, unknown_scenario(scenario, scenarios)));
         }
     }
-    let line_of = |offset: usize| body_line + body[..offset.min(body.len())].matches('\n').count();
-    let mut live = Live::new(&meta.scenarios, scenarios);
-    let blocks = markdown(body, &line_of, scenarios, &mut live)
-        .and_then(|blocks| live.group(blocks))
-        .map_err(|(line, m)| error(line, m))?;
-    let lesson = Lesson {
-        id: id.to_string(),
-        meta,
-        origin: origin.to_string(),
-        blocks,
-    };
-    check_predictions(&lesson).map_err(|(line, m)| error(line, m))?;
-    Ok(lesson)
+    Ok((meta, body, body_line))
+}
+
+/// The error for a lesson of `size` bytes, over [`MOST_BYTES`].
+pub(super) fn too_big(size: &str) -> String {
+    format!("it holds {size} bytes: a lesson may hold at most {MOST_BYTES} (1 MiB); split it")
 }
 
 fn unknown_scenario(id: &str, scenarios: &dyn Scenarios) -> String {
@@ -85,12 +129,20 @@ fn front_matter(text: &str) -> Result<(Meta, &str, usize), (usize, String)> {
         return Err((1, "the front matter has no closing '+++' line".into()));
     };
     let toml_text = &rest[..=end];
-    let meta: Meta = toml::from_str(toml_text).map_err(|e| {
+    let mut meta: Meta = toml::from_str(toml_text).map_err(|e| {
         let line = e
             .span()
             .map_or(0, |span| toml_text[..span.start].matches('\n').count());
         (line + 2, format!("front matter: {}", e.message()))
     })?;
+    // TOML's escapes (`\u001b`) can spell any character: its values are
+    // cleaned as they come out, like the Markdown's text.
+    for value in [&mut meta.title, &mut meta.summary]
+        .into_iter()
+        .chain(&mut meta.scenarios)
+    {
+        *value = clean_line(value).into_owned();
+    }
     let after = &rest[end + 4..];
     let body = after
         .strip_prefix("\r\n")
@@ -112,15 +164,43 @@ fn markdown(
     let mut code: Option<(String, String, usize)> = None; // (info, text, line)
     // Whether the text that comes next starts a line of its paragraph.
     let mut line_start = true;
-    for (event, range) in Parser::new_ext(body, Options::empty()).into_offset_iter() {
+    // Open quotes and lists, and the pieces of evidence so far.
+    let mut nesting = 0;
+    let mut views = 0;
+    for (count, (event, range)) in Parser::new_ext(body, Options::empty())
+        .into_offset_iter()
+        .enumerate()
+    {
         let line = line_of(range.start);
+        if count == MOST_EVENTS {
+            return Err((
+                line,
+                format!(
+                    "a lesson may hold at most {MOST_EVENTS} pieces of Markdown (paragraphs, \
+                     headings, items, runs of styled text), and this is one more: split it"
+                ),
+            ));
+        }
         let starts_line = std::mem::replace(&mut line_start, false);
         if let Some((_, text, _)) = code.as_mut() {
             match event {
                 Event::Text(t) => text.push_str(&t),
                 Event::End(TagEnd::CodeBlock) => {
                     let (info, text, start) = code.take().unwrap_or_default();
+                    let text = clean(&text).into_owned();
                     let block = code_block(&info, text, start, scenarios)?;
+                    if let Block::Evidence { views: v, .. } = &block {
+                        views += v.len();
+                        if views > MOST_VIEWS {
+                            return Err((
+                                start,
+                                format!(
+                                    "a lesson shows at most {MOST_VIEWS} pieces of evidence; \
+                                     this is one more: split the lesson"
+                                ),
+                            ));
+                        }
+                    }
                     top(&mut stack).blocks.push(block);
                 }
                 _ => {}
@@ -142,8 +222,23 @@ fn markdown(
             Event::Start(Tag::Heading { level, .. }) => {
                 stack.push(Frame::new(Container::Heading(heading_level(level))));
             }
-            Event::Start(Tag::BlockQuote(_)) => stack.push(Frame::new(Container::Quote)),
-            Event::Start(Tag::List(start)) => stack.push(Frame::new(Container::List(start))),
+            Event::Start(Tag::BlockQuote(_) | Tag::List(_)) if nesting == MOST_NESTING => {
+                return Err((
+                    line,
+                    format!(
+                        "quotes and lists nest more than {MOST_NESTING} deep here: \
+                         a lesson may nest them at most {MOST_NESTING} deep"
+                    ),
+                ));
+            }
+            Event::Start(Tag::BlockQuote(_)) => {
+                nesting += 1;
+                stack.push(Frame::new(Container::Quote));
+            }
+            Event::Start(Tag::List(start)) => {
+                nesting += 1;
+                stack.push(Frame::new(Container::List(start)));
+            }
             Event::Start(Tag::Item) => stack.push(Frame::new(Container::Item)),
             Event::Start(Tag::Emphasis) => style.emphasis = true,
             Event::Start(Tag::Strong) => style.strong = true,
@@ -152,6 +247,7 @@ fn markdown(
             Event::End(TagEnd::Strong) => style.strong = false,
             Event::End(TagEnd::Link) => style.link = false,
             Event::Text(t) => {
+                let t = clean(&t);
                 let text_so_far = top(&mut stack).spans.first().map(|s| s.text.as_str());
                 if t.starts_with(":::") && starts_line && text_so_far.is_some() {
                     return Err((line, "a ':::' line needs a blank line before it".into()));
@@ -161,6 +257,7 @@ fn markdown(
                 }
             }
             Event::Code(t) => {
+                let t = clean(&t);
                 let code = SpanStyle {
                     code: true,
                     ..style
@@ -208,6 +305,9 @@ fn markdown(
                 }
             }
             Event::End(TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::List(_)) => {
+                if !matches!(event, Event::End(TagEnd::Heading(_))) {
+                    nesting -= 1;
+                }
                 if let Some(block) = pop(&mut stack).finish() {
                     top(&mut stack).blocks.push(block);
                 }

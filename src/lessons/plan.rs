@@ -140,6 +140,17 @@ impl<'l> Plan<'l> {
         self.traces.get(id)
     }
 
+    /// The first scenario by id whose run panicked, and its message.
+    pub fn panicked(&self) -> Option<(&str, &str)> {
+        let mut panicked: Vec<(&str, &str)> = self
+            .traces
+            .iter()
+            .filter_map(|(id, t)| Some((id.as_str(), t.panic.as_deref()?)))
+            .collect();
+        panicked.sort();
+        panicked.first().copied()
+    }
+
     /// The live answer to `answer`'s question.
     pub fn prediction(&self, answer: &Answer) -> Option<&Prediction> {
         self.predictions.get(&answer.line)

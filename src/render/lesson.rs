@@ -438,7 +438,16 @@ fn render_view(plan: &Plan, view: &View, settings: Settings) -> Vec<String> {
             ("summary", lines(table::summary(trace, settings)))
         }
     };
-    captioned(&format!("live run of {id}: {what}"), lines, width)
+    let mut lines = captioned(&format!("live run of {id}: {what}"), lines, width);
+    if let Some(message) = &trace.panic {
+        let note = format!(
+            "note: the scenario {id} panicked ({}); the events up to the panic are shown",
+            crate::text::clean_line(message)
+        );
+        let note = super::fill(&note, width);
+        lines.extend(note.lines().map(|l| paint(l, Style::Note)));
+    }
+    lines
 }
 
 fn lines(table: comfy_table::Table) -> Vec<String> {
@@ -464,7 +473,7 @@ pub fn verdict(prediction: &Prediction, typed: Option<&str>, width: usize) -> St
         Some(Verdict::Differs) => format!(
             "{} The live run says {value}, not {}.",
             paint("✗", Style::Wrong),
-            typed.unwrap_or_default().trim()
+            crate::text::clean_line(typed.unwrap_or_default().trim())
         ),
         Some(Verdict::Unreadable) => {
             let expected = match value {

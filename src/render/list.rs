@@ -4,7 +4,7 @@ use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 
 use super::Settings;
-use crate::lessons::Lesson;
+use crate::lessons::Listed;
 use crate::trace::Source;
 
 fn two_columns(rows: impl IntoIterator<Item = (String, String)>, settings: Settings) -> Table {
@@ -20,11 +20,21 @@ fn two_columns(rows: impl IntoIterator<Item = (String, String)>, settings: Setti
     table
 }
 
+/// The most of a lesson's summary `list` shows: a summary is one line, and
+/// a table lays out a cell's text in time that grows faster than its length.
+const MOST_SUMMARY_CHARS: usize = 300;
+
+/// At most [`MOST_SUMMARY_CHARS`] of `text`, ending in `…` when cut.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MOST_SUMMARY_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 /// The lessons with their summaries, then the scenarios with theirs.
-pub fn list(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> String {
-    let lesson_rows = lessons
-        .iter()
-        .map(|l| (l.id.clone(), l.meta.summary.clone()));
+pub fn list(lessons: &[Listed], scenarios: &[Source], settings: Settings) -> String {
+    let lesson_rows = lessons.iter().map(|l| (cut(&l.id), cut(&l.meta.summary)));
     let scenario_rows = scenarios
         .iter()
         .map(|s| (s.id.to_string(), s.summary.to_string()));
@@ -37,7 +47,7 @@ pub fn list(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> Str
 }
 
 /// What `memlab` alone prints: what it is, the list, and where to start.
-pub fn welcome(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> String {
+pub fn welcome(lessons: &[Listed], scenarios: &[Source], settings: Settings) -> String {
     let intro = super::fill(
         "memlab shows how Rust uses the stack and the heap: it runs small Rust scenarios \
          under a recording allocator and shows every heap event with its real address, \
@@ -53,4 +63,16 @@ pub fn welcome(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> 
          All options: memlab --help\n",
         list(lessons, scenarios, settings)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_summary_is_cut() {
+        assert_eq!(super::cut("short"), "short");
+        let long = "é".repeat(600_000);
+        let shown = super::cut(&long);
+        assert_eq!(shown.chars().count(), super::MOST_SUMMARY_CHARS + 1);
+        assert!(shown.ends_with('…'));
+    }
 }

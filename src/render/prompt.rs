@@ -42,7 +42,7 @@ pub fn clear_screen() -> &'static str {
 
 /// Under a run of `--watch`, while it waits for the next save.
 pub fn watching(file: &str) -> String {
-    let file = super::run::visible(file);
+    let file = crate::text::clean_line(file);
     paint(
         &format!("── watching {file}: save it to run it again · Ctrl-C ends ──"),
         Style::Dim,

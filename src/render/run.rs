@@ -31,7 +31,7 @@ pub fn program_output(streams: &[Stream], settings: Settings) -> String {
         out.push_str(&super::table::heading(&heading));
         out.push('\n');
         for line in stream.text.lines() {
-            let line = visible(line);
+            let line = crate::text::clean(line);
             let line: String = line.chars().take(usize::from(settings.width) * 4).collect();
             out.push_str(&format!("{} {line}\n", paint("│", Style::Dim)));
         }
@@ -65,54 +65,7 @@ pub fn notes(notes: &[String], partial: bool, settings: Settings) -> String {
 /// sequences) kept when colour is on, every other control made visible, so
 /// the user's code quoted in them cannot drive the terminal.
 pub fn compiler(messages: &str) -> String {
-    let colour = super::style::colour();
-    let mut out = String::new();
-    let mut rest = messages;
-    while let Some(i) = rest.find('\x1b') {
-        out.push_str(&visible_lines(&rest[..i]));
-        let sequence = &rest[i..];
-        // ESC [ digits and semicolons m: a colour, nothing else.
-        let sgr = sequence.strip_prefix("\x1b[").and_then(|s| {
-            let end = s.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
-            (s[end..].starts_with('m')).then_some(2 + end + 1)
-        });
-        match sgr {
-            Some(len) => {
-                if colour {
-                    out.push_str(&sequence[..len]);
-                }
-                rest = &sequence[len..];
-            }
-            None => {
-                out.push_str("\\u{1b}");
-                rest = &sequence[1..];
-            }
-        }
-    }
-    out.push_str(&visible_lines(rest));
-    out
-}
-
-/// [`visible`], line by line, keeping the newlines.
-fn visible_lines(text: &str) -> String {
-    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
-}
-
-/// `text` with every control character but a tab shown as an escape (`\u{1b}`),
-/// so a program's output cannot drive the terminal.
-pub fn visible(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' => c.to_string(),
-            c if c.is_control()
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c) =>
-            {
-                c.escape_unicode().to_string()
-            }
-            c => c.to_string(),
-        })
-        .collect()
+    crate::text::clean_keeping_colours(messages, super::style::colour())
 }
 
 #[cfg(test)]
@@ -121,16 +74,23 @@ mod tests {
 
     #[test]
     fn a_programs_output_cannot_drive_the_terminal() {
-        assert_eq!(
-            visible("a\x1b]0;title\x07b\u{202e}"),
-            "a\\u{1b}]0;title\\u{7}b\\u{202e}"
-        );
-        assert_eq!(visible("tab\there"), "tab\there");
+        let settings = Settings {
+            width: 80,
+            addresses: super::super::AddressMode::Symbolic,
+            ascii: false,
+        };
+        let streams = [Stream {
+            name: "stdout",
+            text: "a\x1b]0;title\x07b\u{202e}\ttab\n",
+            cut: 0,
+        }];
+        let out = program_output(&streams, settings);
+        assert!(out.contains("a\\x1b]0;title\\x07b\\u{202e}\ttab"), "{out}");
         // Colour is off in tests: rustc's colours go, its text stays, and any
         // other escape is shown.
         assert_eq!(
             compiler("\x1b[1;31merror\x1b[0m: x\n\x1b]52;c;cm0=\x07\n"),
-            "error: x\n\\u{1b}]52;c;cm0=\\u{7}\n"
+            "error: x\n\\x1b]52;c;cm0=\\x07\n"
         );
     }
 }
