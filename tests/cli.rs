@@ -113,6 +113,35 @@ fn table_fits_the_width_and_has_no_colour_off_a_terminal() {
 }
 
 #[test]
+fn listings_are_highlighted_and_probe_calls_dimmed_when_coloured() {
+    let (stdout, _) = check(&["lesson", "rc-arc", "--color", "always"], 0);
+    let line = |code: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(code) && l.contains('│'))
+            .unwrap_or_else(|| panic!("no listing line with {code:?}:\n{stdout}"))
+            .to_string()
+    };
+    // A probe call is one dimmed run; the Rust being taught is in colours.
+    let probe = line("s.pointer(\"first\", &first);");
+    assert!(
+        probe.contains("\x1b[2m    s.pointer(\"first\", &first);"),
+        "{probe:?}"
+    );
+    let code = line("Rc::new(");
+    assert!(
+        code.contains("\x1b[35mlet\x1b[0m"),
+        "keyword not coloured: {code:?}"
+    );
+    // Without colour the listing is the plain source.
+    let (plain, _) = check(&["lesson", "rc-arc", "--color", "never"], 0);
+    assert!(
+        plain.contains("│     s.pointer(\"first\", &first);"),
+        "{plain}"
+    );
+}
+
+#[test]
 fn json_has_the_documented_keys() {
     let trace = json(&["trace", "vec-growth", "--format", "json"]);
     assert_eq!(trace["scenario"], "vec-growth");

@@ -2,7 +2,7 @@
 //! written under it: the code a student reads, tied to what it did.
 
 use super::Settings;
-use super::markdown;
+use super::highlight::Coloured;
 use super::show;
 use super::style::{Style, paint};
 use crate::trace::names::Names;
@@ -16,16 +16,19 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
     let digits = text.lines().count().to_string().len();
     let gutter = digits + 3; // "14 │ "
     let room = width.saturating_sub(gutter).max(10);
+    let coloured = Coloured::rust(text);
     for (i, code) in text.lines().enumerate() {
         let line = i as u32 + 1;
         let number = format!("{line:>digits$}");
-        let pieces = if code.is_empty() {
+        let pieces: Vec<String> = if code.is_empty() {
             vec![String::new()]
         } else {
-            markdown::code(code, room + 2)
+            textwrap::wrap(code, super::wrap_options(room))
+                .iter()
+                .map(|piece| coloured.paint(line, offset_in(code, piece), piece))
+                .collect()
         };
         for (j, piece) in pieces.into_iter().enumerate() {
-            let piece = piece.strip_prefix("  ").unwrap_or(&piece).to_string();
             let number = if j == 0 {
                 number.clone()
             } else {
@@ -124,5 +127,15 @@ pub fn annotation(event: &Event, address: String, settings: Settings) -> String 
             if moved { "moved" } else { "in place" }
         ),
         _ => format!("#{} {kind} {address} {} B", event.seq, event.size),
+    }
+}
+
+/// Where `piece`, a line textwrap cut from `line`, starts in it.
+fn offset_in(line: &str, piece: &str) -> usize {
+    let (start, at) = (line.as_ptr() as usize, piece.as_ptr() as usize);
+    if (start..=start + line.len()).contains(&at) {
+        at - start
+    } else {
+        line.find(piece).unwrap_or(0)
     }
 }

@@ -6,6 +6,7 @@
 pub mod canvas;
 pub mod chart;
 pub mod diagram;
+pub mod highlight;
 pub mod lesson;
 pub mod list;
 pub mod listing;
