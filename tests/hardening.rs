@@ -808,7 +808,7 @@ fn step_mode_with_stdin_at_its_end_or_unreadable_goes_on_without_waiting() {
             stdout.contains("The live run says 8."),
             "stdin {what}: {stdout}"
         );
-        assert!(!stdout.contains("Enter: next"), "stdin {what}: waited");
+        assert!(!stdout.contains("· q: quit"), "stdin {what}: waited");
         // The same lesson as without --step, plus the prediction's verdict.
         assert!(out.stdout.len() > whole.len(), "stdin {what}: cut short");
     }
@@ -904,10 +904,11 @@ enum Input {
 /// SIGINT as Ctrl-C would, and checks it ends within 5 s without a panic,
 /// leaving the terminal's settings as they were.
 ///
-/// memlab reads whole lines and never changes terminal modes (no raw mode,
-/// no echo off), so "the terminal is usable after Ctrl-C" means: the
-/// process ends, and the terminal's settings are unchanged (canonical mode
-/// and echo still on). A pseudo-terminal lets the test read them.
+/// On a terminal memlab reads keys in raw mode, and a SIGINT from outside
+/// (in raw mode the Ctrl-C key is a key, not a signal) must restore the
+/// terminal before memlab ends: "the terminal is usable after Ctrl-C"
+/// means the process ends, and the terminal's settings are as before
+/// (canonical mode and echo on). A pseudo-terminal lets the test read them.
 fn interrupt_at_a_pause(args: &[&str], input: Input) {
     let (controller, terminal) = pty();
     let before = termios(&terminal);

@@ -192,7 +192,7 @@ fn step_mode_goes_on_without_waiting_at_the_end_of_input() {
         "the whole lesson"
     );
     assert!(
-        !stdout.contains("Enter: next"),
+        !stdout.contains("· q: quit"),
         "no pauses once input has ended"
     );
 }

@@ -20,6 +20,8 @@ fn memlab_with_input(args: &[&str], input: &str) -> String {
         .args(args)
         .args(["--addresses", "symbolic", "--color", "never"])
         .env("LC_ALL", "C.UTF-8")
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -316,8 +318,9 @@ fn step_snapshots() {
         let text = memlab_with_input(&["trace", id, "--step", "--width", "80"], &input);
         insta::assert_snapshot!(format!("step-{id}-80"), redact_moved(&text));
     }
-    // A lesson in step mode: every pause and prediction, answered.
-    let input = "\n8\n\nyes\n\n4\n".to_string() + &"\n".repeat(40);
+    // A lesson in step mode: the prediction answered, forward, back, an
+    // unknown key, to the end.
+    let input = "yes\n\nb\nx\n".to_string() + &"\n".repeat(40);
     let text = memlab_with_input(&["lesson", "box", "--step", "--width", "80"], &input);
     insta::assert_snapshot!("lesson-step-box-80", redact_moved(&text));
 }

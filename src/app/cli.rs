@@ -44,8 +44,10 @@ pub enum Command {
     Lesson {
         /// The lesson to read, e.g. vec-growth (see `memlab list`).
         lesson: String,
-        /// Pause after each section and each piece of evidence, and ask each
-        /// "Predict" question (answers are read from standard input).
+        /// One screen at a time: pause after each section and piece of
+        /// evidence (split to fit the terminal), and ask each "Predict"
+        /// question. Keys: →/Space/n/PageDown next, ←/b/PageUp back,
+        /// Home/End, a number and Enter (or g) to go to a page, q quits.
         #[arg(long)]
         step: bool,
         /// Evidence beside the prose or below it [default: side by side at 140
@@ -117,8 +119,9 @@ pub struct Show {
     #[arg(long, value_enum, default_value_t = View::Table, conflicts_with = "format")]
     pub view: View,
     /// Walk through the events one at a time: the source line, the event
-    /// and the memory after it. Enter or n: next, b: back, q: quit (read
-    /// from standard input).
+    /// and the memory after it, a screen each. Keys: →/Space/n/PageDown
+    /// next, ←/b/PageUp back, Home/End, a number and Enter (or g) to go
+    /// to an event, q quits.
     #[arg(long, conflicts_with_all = ["format", "view"])]
     pub step: bool,
     /// Events the recorder keeps per thread; more are counted as lost.

@@ -11,6 +11,7 @@ mod cli;
 mod lesson;
 mod prompt;
 mod run;
+mod step;
 mod trace;
 
 use std::io::{self, IsTerminal, Write};
@@ -118,6 +119,8 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 fn quiet_scenario_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A terminal left in raw mode would garble the message.
+        prompt::restore_terminal();
         if !crate::capture::recorder::is_recording() {
             default(info);
         }
@@ -151,6 +154,17 @@ fn settings(cli: &Cli) -> Settings {
         addresses,
         ascii: cli.ascii || !utf8_locale(),
     }
+}
+
+/// A size from the environment (`COLUMNS`, `LINES`), when it is a number
+/// above 0.
+fn env_size(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n: &usize| n > 0)
 }
 
 /// Whether the locale says the terminal takes UTF-8: the first of LC_ALL,

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod output;
 pub mod prompt;
 pub mod run;
+pub mod screen;
 pub mod step;
 pub mod style;
 pub mod table;

@@ -1,0 +1,307 @@
+//! memlab on a terminal: step mode in a pseudo-terminal of 80×24 read
+//! through a terminal emulator (every page and verdict on the screen when
+//! memlab waits, nothing scrolled away), and step mode's input bounded.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const ROWS: u16 = 24;
+const COLS: u16 = 80;
+
+/// memlab running in a pseudo-terminal, its screen kept by a terminal
+/// emulator.
+struct Terminal {
+    parser: vt100::Parser,
+    output: mpsc::Receiver<Vec<u8>>,
+    input: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// Everything memlab wrote, for failure messages.
+    transcript: Vec<u8>,
+    /// The last row when memlab last waited.
+    last: String,
+}
+
+impl Terminal {
+    fn start(args: &[&str]) -> Terminal {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_memlab"));
+        command.args(args);
+        command.env("LC_ALL", "C.UTF-8");
+        command.env("TERM", "xterm");
+        command.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(command).expect("memlab starts");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let input = pair.master.take_writer().unwrap();
+        let (tx, output) = mpsc::channel();
+        thread::spawn(move || {
+            let _master = pair.master;
+            let mut buffer = [0u8; 4096];
+            while let Ok(n @ 1..) = reader.read(&mut buffer) {
+                if tx.send(buffer[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Terminal {
+            parser: vt100::Parser::new(ROWS.try_into().unwrap(), COLS.try_into().unwrap(), 10_000),
+            output,
+            input,
+            child,
+            transcript: vec![],
+            last: String::new(),
+        }
+    }
+
+    /// The screen's rows, trailing spaces cut.
+    fn rows(&self) -> Vec<String> {
+        self.parser
+            .screen()
+            .rows(0, COLS)
+            .map(|r| r.trim_end().to_string())
+            .collect()
+    }
+
+    /// Reads memlab's output until its last row changes and satisfies
+    /// `waiting` (it waits for the reader then), within 30 s.
+    #[track_caller]
+    fn wait_for(&mut self, waiting: impl Fn(&str) -> bool) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let rows = self.rows();
+            let last = &rows[usize::from(ROWS) - 1];
+            if *last != self.last && waiting(last) {
+                self.last = last.clone();
+                return rows;
+            }
+            let left = Duration::from_secs(30).saturating_sub(started.elapsed());
+            match self.output.recv_timeout(left) {
+                Ok(bytes) => {
+                    self.parser.process(&bytes);
+                    self.transcript.extend_from_slice(&bytes);
+                }
+                Err(_) => panic!(
+                    "memlab did not wait as expected; screen:\n{}\ntranscript:\n{}",
+                    rows.join("\n"),
+                    String::from_utf8_lossy(&self.transcript)
+                ),
+            }
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.input.write_all(keys.as_bytes()).unwrap();
+        self.input.flush().unwrap();
+    }
+
+    /// Waits for memlab to end: its exit code and the screen it left.
+    fn end(mut self) -> (u32, Vec<String>) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                thread::sleep(Duration::from_millis(100));
+                while let Ok(bytes) = self.output.try_recv() {
+                    self.parser.process(&bytes);
+                }
+                return (status.exit_code(), self.rows());
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                panic!("memlab did not end");
+            }
+            while let Ok(bytes) = self.output.try_recv() {
+                self.parser.process(&bytes);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A lesson page's prompt, as step mode shows it on its last row: "── 3/20".
+fn pause(row: &str) -> Option<(usize, usize)> {
+    let position = row.strip_prefix("── ")?.split(' ').next()?;
+    let (at, of) = position.split_once('/')?;
+    Some((at.parse().ok()?, of.parse().ok()?))
+}
+
+/// A line without what differs between two runs of vec-growth: in place
+/// or moved, the counts that follow from it, and the widths of the table
+/// columns that show them.
+fn normalised(line: &str) -> String {
+    let mut text: String = line.split_whitespace().collect();
+    text = text.replace("inplace", "~").replace("moved", "~");
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_digit() { '0' } else { c };
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn lesson_step_fits_an_80_by_24_terminal_and_shows_every_page_and_verdict() {
+    let args = ["lesson", "vec-growth", "--step"];
+    let style = ["--color", "never", "--addresses", "symbolic"];
+    // The whole lesson, as printed without --step (at 80 columns).
+    let whole = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        .args(["lesson", "vec-growth", "--width", "80"])
+        .args(style)
+        .env("LC_ALL", "C.UTF-8")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let whole = String::from_utf8(whole.stdout).unwrap();
+
+    let mut terminal = Terminal::start(&[&args[..], &style[..]].concat());
+    let mut seen: Vec<String> = vec![];
+    let mut verdicts = 0;
+    let mut pages = vec![];
+    loop {
+        let rows = terminal.wait_for(|row| pause(row).is_some() || row == "Your answer:");
+        assert_eq!(
+            terminal.parser.screen().scrollback_len(),
+            0,
+            "a line scrolled off the screen:\n{}",
+            String::from_utf8_lossy(&terminal.transcript)
+        );
+        let last = rows[usize::from(ROWS) - 1].clone();
+        seen.extend(rows[..usize::from(ROWS) - 1].iter().cloned());
+        if last == "Your answer:" {
+            // The question is on the screen with the prompt.
+            assert!(rows.iter().any(|r| r.contains("Predict:")), "{rows:#?}");
+            terminal.send("8\r");
+            // The verdict is on the screen when memlab waits again.
+            let rows = terminal.wait_for(|row| pause(row).is_some());
+            assert_eq!(terminal.parser.screen().scrollback_len(), 0);
+            let verdict = rows.iter().any(|r| {
+                r.starts_with("✓ The live run agrees") || r.starts_with("✗ The live run says")
+            });
+            assert!(verdict, "no verdict on the screen:\n{}", rows.join("\n"));
+            assert!(rows.iter().any(|r| r == "Your answer: 8"), "{rows:#?}");
+            verdicts += 1;
+            seen.extend(rows[..usize::from(ROWS) - 1].iter().cloned());
+            let (at, of) = pause(&rows[usize::from(ROWS) - 1]).unwrap();
+            pages.push(at);
+            terminal.send(if at == of { "q" } else { " " });
+            if at == of {
+                break;
+            }
+            continue;
+        }
+        let (at, of) = pause(&last).unwrap();
+        pages.push(at);
+        if at == of {
+            terminal.send("\x1b[C"); // → at the end ends the lesson
+            break;
+        }
+        // The keys of a presenter's remote, and the others, all go forward.
+        terminal.send(["\x1b[6~", " ", "n", "\x1b[C"][at % 4]);
+    }
+    let (code, rows) = terminal.end();
+    assert_eq!(code, 0);
+    assert!(
+        rows.iter().any(|r| r.starts_with("End of the lesson.")),
+        "{rows:#?}"
+    );
+    // Every page was shown, in order, and the question was answered.
+    let count = *pages.last().unwrap();
+    assert!(count > 10, "{pages:?}");
+    let mut distinct = pages.clone();
+    distinct.dedup();
+    assert_eq!(distinct, (1..=count).collect::<Vec<_>>());
+    assert!(verdicts >= 1);
+    // Every line of the lesson was on the screen at a pause, in order.
+    let seen: Vec<String> = seen.iter().map(|l| normalised(l)).collect();
+    let mut from = 0;
+    for line in whole.lines().filter(|l| !l.trim().is_empty()) {
+        let line = normalised(line);
+        match seen[from..].iter().position(|s| *s == line) {
+            Some(at) => from += at + 1,
+            None => panic!("never on the screen at a pause: {line:?}"),
+        }
+    }
+}
+
+#[test]
+fn step_mode_goes_back_jumps_and_restores_the_terminal() {
+    let mut terminal = Terminal::start(&["trace", "vec-growth", "--step", "--color", "never"]);
+    let on_event = |n: usize| move |row: &str| row.starts_with(&format!("── event {n}/8"));
+    let rows = terminal.wait_for(on_event(1));
+    assert!(rows[0].starts_with("Event 1 of 8"), "{rows:#?}");
+    terminal.send("\x1b[C"); // →
+    terminal.wait_for(on_event(2));
+    terminal.send("\x1b[D"); // ←
+    terminal.wait_for(on_event(1));
+    terminal.send("\x1b[F"); // End
+    let rows = terminal.wait_for(on_event(8));
+    // Redrawn: the old step is not on the screen under the new one.
+    assert_eq!(rows.iter().filter(|r| r.starts_with("Event ")).count(), 1);
+    terminal.send("\x1b[H"); // Home
+    terminal.wait_for(on_event(1));
+    terminal.send("5\r");
+    terminal.wait_for(on_event(5));
+    terminal.send("g");
+    terminal.wait_for(|row| row.starts_with("Go to (1–8)"));
+    terminal.send("3\r");
+    terminal.wait_for(on_event(3));
+    terminal.send("b");
+    terminal.wait_for(on_event(2));
+    terminal.send("\x03"); // Ctrl-C, a key in raw mode: quit
+    let (code, rows) = terminal.end();
+    assert_eq!(code, 0);
+    assert!(rows.iter().any(|r| r.starts_with("Stopped.")), "{rows:#?}");
+}
+
+/// `--step` fed /dev/zero (a line without end) stops reading at the
+/// bound and goes on as at the end of input, within a memory limit that
+/// reading it whole would pass at once.
+#[test]
+fn step_mode_reads_a_bounded_line() {
+    use std::os::unix::process::CommandExt;
+    for args in [
+        &["lesson", "vec-growth", "--step"][..],
+        &["trace", "vec-growth", "--step"],
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_memlab"));
+        command
+            .args(args)
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: runs in the child between fork and exec and only calls
+        // setrlimit, which is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 1 << 30,
+                    rlim_max: 1 << 30,
+                };
+                libc::setrlimit(libc::RLIMIT_AS, &limit);
+                Ok(())
+            });
+        }
+        let out = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}: {stderr}",
+            out.status
+        );
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
