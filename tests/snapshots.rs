@@ -16,9 +16,17 @@ fn memlab(args: &[&str]) -> String {
 
 /// The same, with `input` on standard input (step mode reads it).
 fn memlab_with_input(args: &[&str], input: &str) -> String {
+    // --addresses is an option of the commands that show a run.
+    let runs = matches!(args.first(), Some(&("trace" | "lesson" | "run")));
+    let addresses: &[&str] = if runs {
+        &["--addresses", "symbolic"]
+    } else {
+        &[]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
         .args(args)
-        .args(["--addresses", "symbolic", "--color", "never"])
+        .args(addresses)
+        .args(["--color", "never"])
         .env("LC_ALL", "C.UTF-8")
         .env_remove("COLUMNS")
         .env_remove("LINES")

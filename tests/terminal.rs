@@ -1,6 +1,9 @@
 //! memlab on a terminal: step mode in a pseudo-terminal of 80×24 read
 //! through a terminal emulator (every page and verdict on the screen when
-//! memlab waits, nothing scrolled away), and step mode's input bounded.
+//! memlab waits, nothing scrolled away), step mode's input bounded; and the
+//! conventions of a command-line tool: shell completions, the man page,
+//! flags only where they mean something, the pager, COLUMNS, and no line
+//! of any output ending in a space.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -28,6 +31,10 @@ struct Terminal {
 
 impl Terminal {
     fn start(args: &[&str]) -> Terminal {
+        Terminal::start_with(args, &[])
+    }
+
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Terminal {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -41,6 +48,11 @@ impl Terminal {
         command.env("LC_ALL", "C.UTF-8");
         command.env("TERM", "xterm");
         command.env_remove("NO_COLOR");
+        command.env_remove("MEMLAB_PAGER");
+        command.env_remove("PAGER");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let child = pair.slave.spawn_command(command).expect("memlab starts");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
@@ -107,7 +119,12 @@ impl Terminal {
     }
 
     /// Waits for memlab to end: its exit code and the screen it left.
-    fn end(mut self) -> (u32, Vec<String>) {
+    fn end(self) -> (u32, Vec<String>) {
+        self.end_after(Duration::from_secs(10))
+    }
+
+    /// The same, waiting at most `limit`.
+    fn end_after(mut self, limit: Duration) -> (u32, Vec<String>) {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -117,7 +134,7 @@ impl Terminal {
                 }
                 return (status.exit_code(), self.rows());
             }
-            if started.elapsed() > Duration::from_secs(10) {
+            if started.elapsed() > limit {
                 let _ = self.child.kill();
                 panic!("memlab did not end");
             }
@@ -303,5 +320,258 @@ fn step_mode_reads_a_bounded_line() {
             out.status
         );
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Terminal conventions: completions, the man page, per-command flags, the
+// pager, COLUMNS, and no trailing spaces
+// ---------------------------------------------------------------------------
+
+/// Runs memlab with `env` set; (exit code, stdout, stderr).
+fn memlab(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_memlab"));
+    command
+        .args(args)
+        .env("LC_ALL", "C.UTF-8")
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
+        .env_remove("MEMLAB_PAGER")
+        .env_remove("PAGER")
+        .stdin(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        stderr,
+    )
+}
+
+#[track_caller]
+fn success(args: &[&str]) -> String {
+    let (code, stdout, stderr) = memlab(args, &[]);
+    assert_eq!(code, 0, "{args:?}: {stderr}");
+    stdout
+}
+
+#[test]
+fn bash_completion_completes_lesson_and_scenario_ids() {
+    let script =
+        std::env::temp_dir().join(format!("memlab-completion-{}.bash", std::process::id()));
+    std::fs::write(&script, success(&["completions", "bash"])).unwrap();
+    // As bash calls a completion function: the words, the current word's
+    // index, and (command, word, previous word) as arguments.
+    let complete = |words: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "set -e; source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+                 COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; \
+                 _memlab memlab \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+                 printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script.display()
+            ))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(complete("memlab lesson v"), "vec-growth\n");
+    assert_eq!(complete("memlab trace rc"), "rc-arc\nrc-cycle\n");
+    assert!(complete("memlab tr").contains("trace"));
+    assert!(complete("memlab trace box --vi").contains("--view"));
+    let _ = std::fs::remove_file(&script);
+    for shell in ["zsh", "fish", "powershell"] {
+        let script = success(&["completions", shell]);
+        assert!(script.contains("lessons-dir"), "{shell}");
+        // PowerShell's script completes commands and options only.
+        if shell != "powershell" {
+            assert!(script.contains("vec-growth"), "{shell}");
+        }
+    }
+}
+
+#[test]
+fn the_man_page_is_roff_for_memlab_and_each_command() {
+    let page = success(&["man"]);
+    assert!(page.contains(".TH memlab 1"), "{page}");
+    assert!(
+        page.contains(".SH NAME") && page.contains(".SH SUBCOMMANDS"),
+        "{page}"
+    );
+    for command in ["lesson", "trace", "completions"] {
+        assert!(page.contains(command), "{command}");
+        let page = success(&["man", command]);
+        assert!(page.contains(&format!(".TH memlab-{command} 1")), "{page}");
+    }
+    assert!(success(&["man", "trace"]).contains("\\-\\-view"));
+    let (code, _, stderr) = memlab(&["man", "nope"], &[]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn each_flag_belongs_to_the_commands_it_means_something_for() {
+    for args in [
+        &["trace", "box", "--lessons-dir", "/nonexistent"][..],
+        &["list", "--addresses", "symbolic"],
+        &["new", "x.rs", "--color", "never"],
+        &["completions", "bash", "--width", "80"],
+        &["--color", "never", "list"],
+    ] {
+        let (code, stdout, stderr) = memlab(args, &[]);
+        assert_eq!(code, 2, "{args:?} accepted: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+    let trace = success(&["trace", "--help"]);
+    assert!(!trace.contains("--lessons-dir"), "{trace}");
+    assert!(
+        trace.contains("Examples:") && trace.contains("--paging"),
+        "{trace}"
+    );
+    let lesson = success(&["lesson", "--help"]);
+    assert!(lesson.contains("--lessons-dir") && lesson.contains("Examples:"));
+    // Help is wrapped to the terminal (here COLUMNS, as no terminal).
+    let (_, help, _) = memlab(&["trace", "--help"], &[("COLUMNS", "60")]);
+    assert!(help.lines().all(|l| l.chars().count() <= 60), "{help}");
+}
+
+#[test]
+fn the_pager_pages_when_asked_and_never_into_a_pipe() {
+    let pager = [("MEMLAB_PAGER", "sed s/^/paged:/")];
+    let (code, paged, _) = memlab(&["list", "--paging", "always"], &pager);
+    assert_eq!(code, 0);
+    assert!(paged.lines().count() > 10);
+    assert!(paged.lines().all(|l| l.starts_with("paged:")), "{paged}");
+    // auto, into a pipe: no pager.
+    let (_, piped, _) = memlab(&["list"], &pager);
+    assert!(!piped.contains("paged:"), "{piped}");
+    // An empty MEMLAB_PAGER means no pager; PAGER is the fallback.
+    let (_, none, _) = memlab(&["list", "--paging", "always"], &[("MEMLAB_PAGER", "")]);
+    assert!(!none.contains("paged:"));
+    let (_, fallback, _) = memlab(
+        &["list", "--paging", "always"],
+        &[("PAGER", "sed s/^/pager:/")],
+    );
+    assert!(fallback.lines().all(|l| l.starts_with("pager:")));
+    // A pager that cannot start: one warning, then the output.
+    let (code, direct, stderr) = memlab(
+        &["list", "--paging", "always"],
+        &[("MEMLAB_PAGER", "/nonexistent/pager")],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        direct.contains("vec-growth") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn on_a_terminal_tall_output_is_paged_and_step_mode_is_not() {
+    let paged = |args: &[&str]| {
+        let pager = "sed s/^/paged:/";
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--color", "never"]);
+        Terminal::start_with(&args, &[("MEMLAB_PAGER", pager)])
+    };
+    // 24 rows, and `trace box` is taller: paged.
+    let (_, rows) = paged(&["trace", "box"]).end_after(Duration::from_secs(5));
+    assert!(rows.iter().any(|r| r.starts_with("paged:")), "{rows:#?}");
+    // Short output: not paged.
+    let (_, rows) = paged(&["new", "/nonexistent/dir/x.rs"]).end_after(Duration::from_secs(5));
+    assert!(!rows.iter().any(|r| r.starts_with("paged:")), "{rows:#?}");
+    // Step mode: never paged.
+    let mut terminal = paged(&["trace", "box", "--step", "--paging", "always"]);
+    let rows = terminal.wait_for(|row| row.starts_with("── event 1/2"));
+    assert!(!rows.iter().any(|r| r.starts_with("paged:")), "{rows:#?}");
+    terminal.send("q");
+    terminal.end();
+}
+
+#[test]
+fn columns_sets_the_width_when_stdout_is_not_a_terminal() {
+    let (_, text, _) = memlab(&["trace", "box"], &[("COLUMNS", "80")]);
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!((70..=80).contains(&widest), "{widest}");
+    // --width wins.
+    let (_, text, _) = memlab(&["trace", "box", "--width", "120"], &[("COLUMNS", "80")]);
+    assert!(text.lines().any(|l| l.chars().count() > 80));
+}
+
+/// No line of any command's output ends in a space or a tab.
+#[test]
+fn no_output_has_trailing_spaces() {
+    let check = |args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+            .args(args)
+            .env("LC_ALL", "C.UTF-8")
+            .env_remove("COLUMNS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(text);
+            for (i, line) in text.lines().enumerate() {
+                assert!(
+                    !line.ends_with(' ') && !line.ends_with('\t'),
+                    "memlab {args:?}, {stream} line {}: {line:?}",
+                    i + 1
+                );
+            }
+        }
+    };
+    let keys = "8\nb\nx\n".to_string() + &"\n".repeat(60);
+    check(&[], "");
+    check(&["list"], "");
+    check(&["--help"], "");
+    for command in [
+        "lesson",
+        "list",
+        "trace",
+        "run",
+        "new",
+        "completions",
+        "man",
+    ] {
+        check(&[command, "--help"], "");
+        check(&["man", command], "");
+    }
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        check(&["completions", shell], "");
+    }
+    check(&["man"], "");
+    let lessons = success(&["list", "--width", "200"]);
+    let lessons: Vec<&str> = lessons
+        .lines()
+        .take_while(|l| !l.starts_with("Scenarios"))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.contains('-') || w.len() > 2)
+        })
+        .filter(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .collect();
+    assert!(lessons.contains(&"vec-growth"), "{lessons:?}");
+    for lesson in &lessons {
+        check(&["lesson", lesson], "");
+        check(&["lesson", lesson, "--width", "160"], "");
+        check(&["lesson", lesson, "--step"], &keys);
+    }
+    for scenario in memlab::scenarios::SCENARIOS {
+        check(&["trace", scenario.id, "--view", "all"], "");
+        check(&["trace", scenario.id, "--format", "json"], "");
+        check(&["trace", scenario.id, "--step"], &keys);
     }
 }

@@ -98,16 +98,17 @@ fn pages(pieces: &[Piece], room: Option<usize>) -> (Vec<Page>, Vec<&Prediction>)
 /// screen), waiting for a key at each, and asks each prediction, pausing
 /// after its verdict. At the end of input it goes on without waiting.
 fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error> {
-    let mut out = Output::stdout(settings.ascii);
     if !step {
-        for piece in pieces {
-            if let Piece::Text(text) = piece {
-                out.write_all(text.as_bytes())?;
-            }
-        }
-        out.flush()?;
-        return Ok(());
+        let text: String = pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Text(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        return super::print(&text, settings);
     }
+    let mut out = Output::stdout(settings.ascii);
     let width = usize::from(settings.width);
     let screen = Screen::stdout();
     let mut prompt = Prompt::stdin();
@@ -126,7 +127,7 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
             // No more input: the rest as it is, without waiting.
             for page in &pages[at..] {
                 for line in &page.lines {
-                    writeln!(out, "{line}")?;
+                    writeln!(out, "{}", line.trim_end())?;
                 }
                 if let Some(i) = page.ask {
                     if answers[i].is_none() {
@@ -163,7 +164,9 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                 }
                 Some(Reply::Answer(typed)) => {
                     if prompt.piped() {
-                        writeln!(out, " {}", typed.trim())?;
+                        let echo = typed.trim();
+                        let space = if echo.is_empty() { "" } else { " " };
+                        writeln!(out, "{space}{echo}")?;
                     } else if !screen.redraw {
                         writeln!(out)?;
                     }
@@ -183,9 +186,10 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
         if let Some(i) = page.ask {
             let typed = answers[i].clone().flatten();
             if fresh || screen.redraw {
-                let said = typed
-                    .as_deref()
-                    .map_or(String::new(), |t| format!(" {}", t.trim()));
+                let said = match typed.as_deref().map(str::trim) {
+                    Some(said) if !said.is_empty() => format!(" {said}"),
+                    _ => String::new(),
+                };
                 lines.push(String::new());
                 lines.push(format!("{}{said}", render::prompt::answer()));
             }

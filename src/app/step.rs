@@ -52,7 +52,7 @@ impl Screen {
             out.write_all(render::screen::draw(lines, height, prompt).as_bytes())?;
         } else {
             for line in lines {
-                writeln!(out, "{line}")?;
+                writeln!(out, "{}", line.trim_end())?;
             }
             write!(out, "\n{prompt}{}", if space { " " } else { "" })?;
         }

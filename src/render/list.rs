@@ -31,8 +31,8 @@ pub fn list(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> Str
     format!(
         "Lessons, in order (read one with 'memlab lesson <lesson>'):\n{}\n\n\
          Scenarios (run one with 'memlab trace <scenario>'):\n{}\n",
-        two_columns(lesson_rows, settings),
-        two_columns(scenario_rows, settings)
+        super::trim_ends(&two_columns(lesson_rows, settings).to_string()),
+        super::trim_ends(&two_columns(scenario_rows, settings).to_string())
     )
 }
 

@@ -36,6 +36,20 @@ pub fn fill(text: &str, width: usize) -> String {
     textwrap::fill(text, wrap_options(width))
 }
 
+/// `text` with no space at the end of any line (a table pads its last
+/// column).
+pub fn trim_ends(text: &str) -> String {
+    let mut out: String = text
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
 /// The wrapping rules for all prose.
 pub fn wrap_options(width: usize) -> textwrap::Options<'static> {
     textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation)

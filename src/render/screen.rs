@@ -54,7 +54,7 @@ pub fn draw(lines: &[String], height: usize, prompt: &str) -> String {
     let shown = &lines[lines.len().saturating_sub(room)..];
     let mut text = String::from(super::prompt::clear_screen());
     for line in shown {
-        text.push_str(line);
+        text.push_str(line.trim_end());
         text.push_str("\r\n");
     }
     text.push_str(&format!("\x1b[{height};1H{prompt} "));
