@@ -575,3 +575,28 @@ fn no_output_has_trailing_spaces() {
         check(&["trace", scenario.id, "--step"], &keys);
     }
 }
+
+#[test]
+fn below_the_narrowest_width_memlab_says_so_and_prose_keeps_a_readable_measure() {
+    let (code, text, stderr) = memlab(&["trace", "locals", "--width", "40"], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("need at least 60 columns, not 40"),
+        "{stderr}"
+    );
+    // Drawn at 60, with readable columns: no type cut to a letter a row.
+    assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
+    assert!(text.contains("┆ u8 "), "{text}");
+    // Lists and prose work narrower: no note.
+    let (_, _, stderr) = memlab(&["list", "--width", "40"], &[]);
+    assert!(stderr.is_empty(), "{stderr}");
+    // In a wide terminal, prose lines stay at most 80 wide.
+    let (_, page, _) = memlab(
+        &["lesson", "vec-growth", "--width", "120", "--color", "never"],
+        &[],
+    );
+    let first = page.lines().find(|l| l.starts_with("A Vec<T>")).unwrap();
+    assert!(first.chars().count() <= 80, "{first}");
+    assert!(first.chars().count() > 60, "{first}");
+}

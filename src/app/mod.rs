@@ -91,8 +91,20 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
     };
     let paging = look.map_or(Paging::Never, |l| l.paging);
     pager::set(if stepping { Paging::Never } else { paging });
+    let mut settings = settings(look, addresses.unwrap_or(Addresses::Real));
+    // What shows a run has tables and diagrams: never narrower than they fit.
+    if addresses.is_some() && settings.width < render::NARROWEST {
+        let _ = writeln!(
+            io::stderr(),
+            "note: memlab's tables and diagrams need at least {} columns, not {}: \
+             they are drawn {0} wide",
+            render::NARROWEST,
+            settings.width
+        );
+        settings.width = render::NARROWEST;
+    }
     let context = Context {
-        settings: settings(look, addresses.unwrap_or(Addresses::Real)),
+        settings,
         cli: &cli,
         catalogue,
         lessons_dir,

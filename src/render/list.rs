@@ -42,7 +42,7 @@ pub fn welcome(lessons: &[Lesson], scenarios: &[Source], settings: Settings) -> 
         "memlab shows how Rust uses the stack and the heap: it runs small Rust scenarios \
          under a recording allocator and shows every heap event with its real address, \
          size, alignment and the source line that caused it, beside lessons that explain it.",
-        usize::from(settings.width),
+        usize::from(settings.width).min(super::MEASURE),
     );
     let start = match lessons.first() {
         Some(first) => format!("Start with:  memlab lesson {}\n", first.id),

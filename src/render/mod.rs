@@ -18,6 +18,15 @@ pub mod step;
 pub mod style;
 pub mod table;
 
+/// The narrowest width at which every table and diagram of memlab fits
+/// with its columns readable (at 40, a type column is one character a
+/// row): the CLI draws them no narrower, and says so.
+pub const NARROWEST: u16 = 60;
+
+/// The widest prose is set, however wide the terminal: lines of a readable
+/// length (evidence beside it takes the rest).
+pub const MEASURE: usize = 80;
+
 /// Resolved output settings, decided once by the CLI. (Colour is decided
 /// once too, with [`style::use_colour`].)
 #[derive(Clone, Copy, Debug)]
