@@ -277,6 +277,11 @@ fn step_mode_goes_back_jumps_and_restores_the_terminal() {
     terminal.wait_for(on_event(3));
     terminal.send("b");
     terminal.wait_for(on_event(2));
+    // A presenter's remote: PageDown and PageUp.
+    terminal.send("\x1b[6~");
+    terminal.wait_for(on_event(3));
+    terminal.send("\x1b[5~");
+    terminal.wait_for(on_event(2));
     terminal.send("\x03"); // Ctrl-C, a key in raw mode: quit
     let (code, rows) = terminal.end();
     assert_eq!(code, 0);
@@ -599,4 +604,61 @@ fn below_the_narrowest_width_memlab_says_so_and_prose_keeps_a_readable_measure()
     let first = page.lines().find(|l| l.starts_with("A Vec<T>")).unwrap();
     assert!(first.chars().count() <= 80, "{first}");
     assert!(first.chars().count() > 60, "{first}");
+}
+
+/// Every page of every scenario's steps, and of every lesson, fits 24
+/// rows (one of them the prompt's). `LINES` gives the height when stdout
+/// is a pipe; the transcript has the pages one after another.
+#[test]
+fn every_step_of_every_scenario_and_lesson_fits_24_rows() {
+    let pages = |args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+            .args(args)
+            .args(["--color", "never", "--width", "80"])
+            .env("LC_ALL", "C.UTF-8")
+            .env("LINES", "24")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        // Pages end at a prompt line; blank lines at a page's top are not
+        // drawn on a cleared screen.
+        let mut pages: Vec<Vec<String>> = vec![vec![]];
+        for line in text.lines() {
+            if line.starts_with("── ") {
+                // The blank line before a prompt is the transcript's.
+                let page = pages.last_mut().unwrap();
+                while page.last().is_some_and(|l| l.trim().is_empty()) {
+                    page.pop();
+                }
+                pages.push(vec![]);
+            } else {
+                let page = pages.last_mut().unwrap();
+                if !(page.is_empty() && line.trim().is_empty()) {
+                    page.push(line.to_string());
+                }
+            }
+        }
+        pages
+    };
+    let forward = "\n".repeat(400);
+    for scenario in memlab::scenarios::SCENARIOS {
+        let steps = pages(&["trace", scenario.id, "--step"], &forward);
+        for page in &steps[..steps.len() - 1] {
+            assert!(page.len() <= 23, "{}: {}", scenario.id, page.join("\n"));
+        }
+    }
+    let answers = "8\n".to_string() + &forward;
+    let lessons = ["vec-growth", "global-allocator", "myths", "box"];
+    for lesson in lessons {
+        let shown = pages(&["lesson", lesson, "--step"], &answers);
+        assert!(shown.len() > 5, "{lesson}");
+        for page in &shown[..shown.len() - 1] {
+            assert!(page.len() <= 23, "{lesson}: {}", page.join("\n"));
+        }
+    }
 }
