@@ -662,3 +662,35 @@ fn every_step_of_every_scenario_and_lesson_fits_24_rows() {
         }
     }
 }
+
+/// Piped, the keys are lines: `g` then a number jumps, a `g` followed by
+/// something else shows the keys (and does not end the walk), `end` and
+/// `home` go to either end.
+#[test]
+fn piped_lines_jump_and_a_bad_jump_shows_the_keys() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        .args(["trace", "vec-growth", "--step", "--color", "never"])
+        .env("LC_ALL", "C.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = "g\nzz\ng\n5\nend\nhome\n3\nq\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let steps: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("Event ")?.split(' ').next())
+        .collect();
+    assert_eq!(steps, ["1", "5", "8", "1", "3"], "{text}");
+    assert!(text.contains("Go to (1–8), then Enter:"), "{text}");
+    assert!(text.contains("→ Space n PgDn: next"), "{text}");
+    assert!(text.contains("Stopped."), "{text}");
+}

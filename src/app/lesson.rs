@@ -203,7 +203,12 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
             let mut key = prompt.key();
             if key == Some(Key::Go(None)) {
                 screen.ask(&mut out, &render::prompt::go_to(count), space, width)?;
-                key = prompt.number().map(|n| Key::Go(Some(n)));
+                key = match prompt.number() {
+                    Some(n) => Some(Key::Go(Some(n))),
+                    // Not a number: say which keys there are.
+                    None if !prompt.ended() => Some(Key::Other("g".into())),
+                    None => None,
+                };
             }
             let message = match &key {
                 Some(Key::Back) if at == 0 => render::prompt::at_first_page(),

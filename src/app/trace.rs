@@ -120,7 +120,12 @@ fn step_through(trace: &Trace, settings: Settings) -> Result<(), Error> {
             let mut key = prompt.key();
             if key == Some(Key::Go(None)) {
                 screen.ask(&mut out, &render::prompt::go_to(count), space, width)?;
-                key = prompt.number().map(|n| Key::Go(Some(n)));
+                key = match prompt.number() {
+                    Some(n) => Some(Key::Go(Some(n))),
+                    // Not a number: say which keys there are.
+                    None if !prompt.ended() => Some(Key::Other("g".into())),
+                    None => None,
+                };
             }
             if prompt.piped() {
                 // Piped input is not echoed by a terminal: show what was read.
