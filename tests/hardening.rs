@@ -365,12 +365,14 @@ fn clap_rejects() -> Vec<(Vec<OsString>, &'static str)> {
         (args(&["--frobnicate"]), "--frobnicate"),
         (args(&["frobnicate"]), "frobnicate"),
         (args(&["trace", "box", "--format", "xml"]), "xml"),
-        (args(&["--width", "0", "trace", "box"]), "40..=400"),
-        (args(&["--width", "5", "trace", "box"]), "40..=400"),
-        (args(&["--width", "100000", "trace", "box"]), "40..=400"),
-        (args(&["--width", "wide", "list"]), "wide"),
+        (args(&["trace", "box", "--width", "0"]), "40..=400"),
+        (args(&["trace", "box", "--width", "5"]), "40..=400"),
+        (args(&["trace", "box", "--width", "100000"]), "40..=400"),
+        // Options go after their command.
+        (args(&["--width", "80", "trace", "box"]), "'trace'"),
+        (args(&["list", "--width", "wide"]), "wide"),
         (args(&["--width"]), "--width"),
-        (args(&["--color", "sometimes", "list"]), "sometimes"),
+        (args(&["list", "--color", "sometimes"]), "sometimes"),
         (args(&["lesson", "box", "--layout", "diagonal"]), "diagonal"),
         (args(&["trace"]), "<SCENARIO>"),
         (args(&["lesson"]), "<LESSON>"),
@@ -379,7 +381,7 @@ fn clap_rejects() -> Vec<(Vec<OsString>, &'static str)> {
         (vec!["trace".into(), not_utf8("box")], "UTF-8"),
         (vec!["lesson".into(), not_utf8("vec")], "UTF-8"),
         (
-            vec!["--width".into(), not_utf8("80"), "list".into()],
+            vec!["list".into(), "--width".into(), not_utf8("80")],
             "UTF-8",
         ),
         (
@@ -405,7 +407,7 @@ fn rejected_flags_and_values_are_usage_errors_starting_with_error() {
 
 #[test]
 fn rejected_flags_and_values_are_one_line_errors() {
-    // Observed (`memlab --width 5 trace box`, exit 2):
+    // Observed (`memlab trace box --width 5`, exit 2):
     //   error: invalid value '5' for '--width <N>': 5 is not in 40..=400
     //
     //   For more information, try '--help'.
@@ -815,7 +817,7 @@ fn step_mode_with_stdin_at_its_end_or_unreadable_goes_on_without_waiting() {
             stdout.contains("The live run says 8."),
             "stdin {what}: {stdout}"
         );
-        assert!(!stdout.contains("Enter: next"), "stdin {what}: waited");
+        assert!(!stdout.contains("· q: quit"), "stdin {what}: waited");
         // The same lesson as without --step, plus the prediction's verdict.
         assert!(out.stdout.len() > whole.len(), "stdin {what}: cut short");
     }
@@ -911,10 +913,11 @@ enum Input {
 /// SIGINT as Ctrl-C would, and checks it ends within 5 s without a panic,
 /// leaving the terminal's settings as they were.
 ///
-/// memlab reads whole lines and never changes terminal modes (no raw mode,
-/// no echo off), so "the terminal is usable after Ctrl-C" means: the
-/// process ends, and the terminal's settings are unchanged (canonical mode
-/// and echo still on). A pseudo-terminal lets the test read them.
+/// On a terminal memlab reads keys in raw mode, and a SIGINT from outside
+/// (in raw mode the Ctrl-C key is a key, not a signal) must restore the
+/// terminal before memlab ends: "the terminal is usable after Ctrl-C"
+/// means the process ends, and the terminal's settings are as before
+/// (canonical mode and echo on). A pseudo-terminal lets the test read them.
 fn interrupt_at_a_pause(args: &[&str], input: Input) {
     let (controller, terminal) = pty();
     let before = termios(&terminal);

@@ -232,30 +232,65 @@ fn step_mode_judges_a_right_answer_and_quits_on_q() {
 }
 
 #[test]
-fn step_mode_corrects_a_wrong_answer() {
-    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "6\nq\n", 0);
-    assert!(stdout.contains("✗ The live run says 8, not 6."), "{stdout}");
-    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "lots\nq\n", 0);
+fn step_mode_corrects_a_wrong_answer_after_one_more_try() {
+    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "6\n7\nq\n", 0);
     assert!(
-        stdout.contains("(The answer is a number.) The live run says 8."),
+        stdout.contains("Not what this run says. One more try?"),
         "{stdout}"
     );
+    assert!(stdout.contains("✗ The live run says 8, not 7."), "{stdout}");
+    assert!(!stdout.contains("not 6"), "{stdout}");
+    let (stdout, _) = check(&["lesson", "vec-growth", "--step"], "6\n8\nq\n", 0);
+    assert!(stdout.contains("✓ The live run agrees: 8."), "{stdout}");
+}
+
+/// The step-mode transcript up to the first verdict, and the verdict line.
+fn first_verdict(lesson: &str, input: &str) -> (String, String) {
+    let (stdout, _) = check(&["lesson", lesson, "--step"], input, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("The live run"))
+        .unwrap_or_else(|| panic!("no verdict:\n{stdout}"));
+    (lines[..at].join("\n"), lines[at].to_string())
+}
+
+#[test]
+fn unreadable_and_tricky_answers_are_asked_again_never_revealed() {
+    // vec-growth's first prediction: the capacity after the fifth push is 8.
+    let hint = "memlab cannot read that as an answer: type a whole number";
+    for (input, hints, verdict) in [
+        ("\nlots\nnone\n8\n", 2, "✓ The live run agrees: 8."),
+        ("eight\n", 0, "✓ The live run agrees: 8."),
+        ("0x8\n", 0, "✓ The live run agrees: 8."),
+        ("-8\n8.5\n", 0, "✗ The live run says 8, not 8.5."),
+        ("64 B\n8 B\n", 0, "✓ The live run agrees: 8."),
+        ("yes\n\n+8\n", 2, "✓ The live run agrees: 8."),
+    ] {
+        let (before, line) = first_verdict("vec-growth", input);
+        assert_eq!(before.matches(hint).count(), hints, "{input:?}:\n{before}");
+        // The answer is never shown before the verdict.
+        assert!(!before.contains("says 8"), "{input:?}:\n{before}");
+        assert!(line.starts_with(verdict), "{input:?}: {line}");
+    }
+    // A yes/no question reads yes and no, and asks again for anything else.
+    let (before, line) = first_verdict("box", "none\n1\nyes\n");
+    assert_eq!(before.matches("type yes or no").count(), 2, "{before}");
+    assert!(line.starts_with("✓ The live run agrees: yes."), "{line}");
 }
 
 #[test]
 fn a_yes_no_question_takes_yes_or_no_even_when_the_run_records_a_number() {
     // rc-arc's second prediction: does `upgrade` give an `Rc` back? The run
     // records 1 or 0; the reader answers yes or no.
-    let (stdout, _) = check(&["lesson", "rc-arc", "--step"], "2\nno\nq\n", 0);
+    let (stdout, _) = check(&["lesson", "rc-arc", "--step"], "2\n\nno\nq\n", 0);
     assert!(stdout.contains("✓ The live run agrees: no."), "{stdout}");
-    let (stdout, _) = check(&["lesson", "rc-arc", "--step"], "2\nyes\nq\n", 0);
-    assert!(
-        stdout.contains("✗ The live run says no, not yes."),
-        "{stdout}"
-    );
+    let (stdout, _) = check(&["lesson", "rc-arc", "--step"], "2\n\nyes\nno\nq\n", 0);
+    assert!(stdout.contains("One more try?"), "{stdout}");
+    assert!(stdout.contains("✓ The live run agrees: no."), "{stdout}");
     // The question comes before the observations table that answers it.
     let (question, table) = (
-        stdout.find("Does `watcher.upgrade()`").unwrap(),
+        stdout.find("`watcher.upgrade()`").unwrap(),
         stdout.find("live run of rc-arc: observations"),
     );
     assert!(table.is_none_or(|table| question < table), "{stdout}");
@@ -270,7 +305,7 @@ fn step_mode_goes_on_without_waiting_at_the_end_of_input() {
         "the whole lesson"
     );
     assert!(
-        !stdout.contains("Enter: next"),
+        !stdout.contains("· q: quit"),
         "no pauses once input has ended"
     );
 }

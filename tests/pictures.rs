@@ -302,7 +302,10 @@ fn step_through_stops_at_either_end_and_at_the_end_of_input() {
     let text = stdout(&memlab(&["trace", "box", "--step"], "b\n\nx\n\n"));
     assert_eq!(steps(&text), [1, 2]);
     assert!(text.contains("Already at the first event."), "{text}");
-    assert!(text.contains("Type n (or just Enter), b or q."), "{text}");
+    assert!(
+        text.contains("→ Space n PgDn: next · ← b PgUp: back"),
+        "{text}"
+    );
     assert!(text.contains("End of the trace."), "{text}");
     // No input at all: the first event, then a clean end.
     let text = stdout(&memlab(&["trace", "vec-growth", "--step"], ""));

@@ -9,43 +9,81 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// address, size, alignment and the source line that caused it.
 #[derive(Debug, Parser)]
 #[command(name = "memlab", version, max_term_width = 100)]
+#[command(args_conflicts_with_subcommands = true, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// (For the welcome, without a command.)
+    #[command(flatten)]
+    pub look: Look,
+    #[command(flatten)]
+    pub lessons: Lessons,
+}
 
+const EXAMPLES: &str = "Examples:
+  memlab                          a welcome: the lessons, and where to start
+  memlab lesson vec-growth        read a lesson beside its live run
+  memlab trace box --step         one heap event at a time
+  memlab run mine.rs              trace a file of your own (memlab new mine.rs writes one)
+
+Options go after the command: memlab list --width 80. 'memlab help COMMAND' says more.";
+
+/// How output looks: every command that prints a view takes these.
+#[derive(Debug, Args)]
+pub struct Look {
     /// When to use colour: auto uses it on a terminal unless NO_COLOR is set.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Width of the output in columns, 40 to 400 [default: the terminal's width,
-    /// or 100 when not writing to a terminal].
-    #[arg(long, value_name = "N", global = true,
+    /// Width of the output in columns, 40 to 400 [default: the terminal's width;
+    /// COLUMNS when not writing to a terminal; or 100].
+    #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u16).range(40..=400))]
     pub width: Option<u16>,
 
-    /// How to print addresses: real, symbolic (stable names: heap blocks H1, H2, …
-    /// in order of allocation, stack slots S1, S2, …), or both.
-    #[arg(long, value_enum, default_value_t = Addresses::Real, global = true)]
-    pub addresses: Addresses,
-
     /// Draw diagrams, charts and tables with plain ASCII characters [default:
     /// when the locale (LC_ALL, LC_CTYPE or LANG) is not UTF-8].
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub ascii: bool,
 
+    /// Page output taller than the terminal through $MEMLAB_PAGER, $PAGER or
+    /// `less -R`: auto does when writing to a terminal (never in step mode).
+    #[arg(long, value_enum, default_value_t = Paging::Auto)]
+    pub paging: Paging,
+}
+
+/// Where lessons come from.
+#[derive(Debug, Args)]
+pub struct Lessons {
     /// Read lessons from this folder (every *.md file) instead of the built-in ones.
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub lessons_dir: Option<PathBuf>,
+}
+
+/// How addresses are printed: every command that shows a run takes this.
+#[derive(Debug, Args)]
+pub struct AddressArg {
+    /// How to print addresses: real, symbolic (stable names: heap blocks H1, H2, …
+    /// in order of allocation, stack slots S1, S2, …), or both.
+    #[arg(long, value_enum, default_value_t = Addresses::Real)]
+    pub addresses: Addresses,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read a lesson: prose, the scenario's code, and its live run beside it.
+    #[command(after_help = "Examples:
+  memlab lesson vec-growth              the whole lesson
+  memlab lesson vec-growth --step       a screen at a time, with its questions
+  memlab lesson box --step --addresses symbolic --width 100   for slides
+  memlab lesson mine --lessons-dir ./my-lessons               a lesson of your own")]
     Lesson {
         /// The lesson to read, e.g. vec-growth (see `memlab list`).
         lesson: String,
-        /// Pause after each section and each piece of evidence, and ask each
-        /// "Predict" question (answers are read from standard input).
+        /// One screen at a time: pause after each section and piece of
+        /// evidence (split to fit the terminal), and ask each "Predict"
+        /// question. Keys: →/Space/n/PageDown next, ←/b/PageUp back,
+        /// Home/End, a number and Enter (or g) to go to a page, q quits.
         #[arg(long)]
         step: bool,
         /// Evidence beside the prose or below it [default: side by side at 140
@@ -56,10 +94,29 @@ pub enum Command {
         /// and passage shown, and list what each asks of the run.
         #[arg(long, hide = true, conflicts_with = "step")]
         claims: bool,
+        #[command(flatten)]
+        look: Look,
+        #[command(flatten)]
+        addresses: AddressArg,
+        #[command(flatten)]
+        lessons: Lessons,
     },
     /// List the lessons and the scenarios.
-    List,
+    #[command(after_help = "Examples:
+  memlab list
+  memlab list --lessons-dir ./my-lessons")]
+    List {
+        #[command(flatten)]
+        look: Look,
+        #[command(flatten)]
+        lessons: Lessons,
+    },
     /// Run one scenario and show its heap events, stack locals and a summary.
+    #[command(after_help = "Examples:
+  memlab trace vec-growth                     the tables
+  memlab trace vec-growth --view diagram      memory diagrams at each moment
+  memlab trace box --step                     one heap event at a time
+  memlab trace many-boxes --n 1000 --format json > boxes.json")]
     Trace {
         /// The scenario to run, e.g. vec-growth (see `memlab list`).
         scenario: String,
@@ -70,16 +127,29 @@ pub enum Command {
         #[arg(long, value_name = "N",
               value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         n: Option<u64>,
+        #[command(flatten)]
+        look: Look,
+        #[command(flatten)]
+        addresses: AddressArg,
     },
     /// Trace a Rust file of your own: a scenario file or an ordinary program.
-    ///
-    /// A scenario file has `pub fn run(s: &mut memlab::Scene)` and probes its
-    /// locals as the built-in scenarios do; an ordinary program has `fn main`,
-    /// and every heap event of it and the threads it starts is recorded.
-    /// memlab builds the file with cargo (offline when it can) and shows it as
-    /// it shows a scenario; the program's own output is shown apart.
+    // The rest of the description is after the options: a long description
+    // would make clap print the long form of help, with its padded lines.
+    #[command(
+        after_help = "A scenario file has `pub fn run(s: &mut memlab::Scene)` and probes its
+locals as the built-in scenarios do; an ordinary program has `fn main`, and
+every heap event of it and the threads it starts is recorded. memlab builds
+the file with cargo (offline when it can) and shows it as it shows a scenario;
+the program's own output is shown apart.
+
+Examples:
+  memlab new mine.rs && memlab run mine.rs    start from a scenario file
+  memlab run mine.rs --view diagram --watch   redraw on every save
+  memlab run main.rs --stdin < input.txt      a program that reads its input"
+    )]
     Run {
         /// The file to run, e.g. mine.rs ('memlab new mine.rs' writes one).
+        #[arg(value_hint = clap::ValueHint::FilePath)]
         file: PathBuf,
         #[command(flatten)]
         show: Show,
@@ -93,16 +163,42 @@ pub enum Command {
         stdin: bool,
         /// Where builds are kept [default: $XDG_CACHE_HOME/memlab or
         /// ~/.cache/memlab].
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
         cache_dir: Option<PathBuf>,
         /// Run again every time the file is saved (Ctrl-C ends).
         #[arg(long, conflicts_with_all = ["step", "stdin"])]
         watch: bool,
+        #[command(flatten)]
+        look: Look,
+        #[command(flatten)]
+        addresses: AddressArg,
     },
     /// Write a short scenario file to start from, ready for 'memlab run'.
+    #[command(after_help = "Example:
+  memlab new mine.rs && memlab run mine.rs")]
     New {
         /// The file to write, e.g. mine.rs (an existing file is never overwritten).
+        #[arg(value_hint = clap::ValueHint::FilePath)]
         file: PathBuf,
+    },
+    /// Print a shell's completion script: it completes commands, options,
+    /// and the ids of lessons and scenarios.
+    #[command(after_help = "Examples:
+  source <(memlab completions bash)                         in ~/.bashrc
+  memlab completions zsh > ~/.zfunc/_memlab                 with ~/.zfunc in $fpath
+  memlab completions fish > ~/.config/fish/completions/memlab.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print memlab's manual page (roff), or a command's.
+    #[command(after_help = "Examples:
+  memlab man | man -l -
+  memlab man trace > memlab-trace.1")]
+    Man {
+        /// A command, for its own page (memlab-trace(1)).
+        command: Option<String>,
     },
 }
 
@@ -117,8 +213,9 @@ pub struct Show {
     #[arg(long, value_enum, default_value_t = View::Table, conflicts_with = "format")]
     pub view: View,
     /// Walk through the events one at a time: the source line, the event
-    /// and the memory after it. Enter or n: next, b: back, q: quit (read
-    /// from standard input).
+    /// and the memory after it, a screen each. Keys: →/Space/n/PageDown
+    /// next, ←/b/PageUp back, Home/End, a number and Enter (or g) to go
+    /// to an event, q quits.
     #[arg(long, conflicts_with_all = ["format", "view"])]
     pub step: bool,
     /// Events the recorder keeps per thread; more are counted as lost.
@@ -133,6 +230,13 @@ pub struct Show {
     /// Show every event of a long trace, not only the first and last rows.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Paging {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

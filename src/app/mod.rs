@@ -9,8 +9,10 @@
 
 mod cli;
 mod lesson;
+mod pager;
 mod prompt;
 mod run;
+mod step;
 mod trace;
 
 use std::io::{self, IsTerminal, Write};
@@ -19,11 +21,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::lessons::{self, Lesson, Listed, LoadError};
-use crate::render::output::Output;
 use crate::render::{self, AddressMode, Settings, style};
 use crate::scenarios::Catalogue;
 use crate::trace::Source;
-use cli::{Addresses, Cli, ColorChoice, Command};
+use cli::{Addresses, Cli, ColorChoice, Command, Look, Paging};
 
 /// Why a command stopped early.
 enum Error {
@@ -46,6 +47,8 @@ struct Context<'a> {
     cli: &'a Cli,
     catalogue: &'a Catalogue,
     settings: Settings,
+    /// `--lessons-dir`, for the commands that read lessons.
+    lessons_dir: Option<&'a std::path::Path>,
 }
 
 /// Runs memlab's command line over `catalogue`; the binary's `main` is this.
@@ -55,10 +58,56 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     quiet_scenario_panics();
+    // Each command's own options: the welcome's are memlab's own.
+    let (look, addresses, lessons_dir) = match &cli.command {
+        None => (Some(&cli.look), None, cli.lessons.lessons_dir.as_deref()),
+        Some(Command::Lesson {
+            look,
+            addresses,
+            lessons,
+            ..
+        }) => (
+            Some(look),
+            Some(addresses.addresses),
+            lessons.lessons_dir.as_deref(),
+        ),
+        Some(Command::List { look, lessons }) => (Some(look), None, lessons.lessons_dir.as_deref()),
+        Some(Command::Trace {
+            look, addresses, ..
+        })
+        | Some(Command::Run {
+            look, addresses, ..
+        }) => (Some(look), Some(addresses.addresses), None),
+        Some(Command::New { .. } | Command::Completions { .. } | Command::Man { .. }) => {
+            (None, None, None)
+        }
+    };
+    // Step modes are paged already; --watch redraws its screen.
+    let stepping = match &cli.command {
+        Some(Command::Lesson { step, .. }) => *step,
+        Some(Command::Trace { show, .. }) => show.step,
+        Some(Command::Run { show, watch, .. }) => show.step || *watch,
+        _ => false,
+    };
+    let paging = look.map_or(Paging::Never, |l| l.paging);
+    pager::set(if stepping { Paging::Never } else { paging });
+    let mut settings = settings(look, addresses.unwrap_or(Addresses::Real));
+    // What shows a run has tables and diagrams: never narrower than they fit.
+    if addresses.is_some() && settings.width < render::NARROWEST {
+        let _ = writeln!(
+            io::stderr(),
+            "note: memlab's tables and diagrams need at least {} columns, not {}: \
+             they are drawn {0} wide",
+            render::NARROWEST,
+            settings.width
+        );
+        settings.width = render::NARROWEST;
+    }
     let context = Context {
-        settings: settings(&cli),
+        settings,
         cli: &cli,
         catalogue,
+        lessons_dir,
     };
     match run(&context) {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,6 +182,8 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 fn quiet_scenario_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A terminal left in raw mode would garble the message.
+        prompt::restore_terminal();
         if !crate::capture::recorder::is_recording() {
             default(info);
         }
@@ -140,8 +191,15 @@ fn quiet_scenario_panics() {
 }
 
 /// Decides colour and width once; nothing else asks about the terminal.
-fn settings(cli: &Cli) -> Settings {
+fn settings(look: Option<&Look>, addresses: Addresses) -> Settings {
     let stdout = io::stdout();
+    let plain = Look {
+        color: ColorChoice::Never,
+        width: None,
+        ascii: false,
+        paging: Paging::Never,
+    };
+    let cli = look.unwrap_or(&plain);
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -152,11 +210,16 @@ fn settings(cli: &Cli) -> Settings {
         }
     };
     style::use_colour(color);
+    // The terminal's width; COLUMNS when stdout is not a terminal (as
+    // when piped to a pager or a file); else 100.
     let width = cli.width.unwrap_or_else(|| {
-        terminal_size::terminal_size_of(&stdout)
-            .map_or(100, |(terminal_size::Width(w), _)| w.clamp(40, 400))
+        let columns = terminal_size::terminal_size_of(&stdout)
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+            .or_else(|| env_size("COLUMNS"))
+            .unwrap_or(100);
+        u16::try_from(columns.clamp(40, 400)).unwrap_or(100)
     });
-    let addresses = match cli.addresses {
+    let addresses = match addresses {
         Addresses::Real => AddressMode::Real,
         Addresses::Symbolic => AddressMode::Symbolic,
         Addresses::Both => AddressMode::Both,
@@ -166,6 +229,17 @@ fn settings(cli: &Cli) -> Settings {
         addresses,
         ascii: cli.ascii || !utf8_locale(),
     }
+}
+
+/// A size from the environment (`COLUMNS`, `LINES`), when it is a number
+/// above 0.
+fn env_size(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n: &usize| n > 0)
 }
 
 /// Whether the locale says the terminal takes UTF-8: the first of LC_ALL,
@@ -188,14 +262,16 @@ fn run(context: &Context) -> Result<(), Error> {
             let welcome = render::list::welcome(&lessons, &listed(context), settings);
             print(&welcome, settings)
         }
-        Some(Command::List) => {
+        Some(Command::List { .. }) => {
             let lessons = listed_lessons(context)?;
             print(
                 &render::list::list(&lessons, &listed(context), settings),
                 settings,
             )
         }
-        Some(Command::Trace { scenario, show, n }) => trace::run(context, scenario, show, *n),
+        Some(Command::Trace {
+            scenario, show, n, ..
+        }) => trace::run(context, scenario, show, *n),
         Some(Command::Run {
             file,
             show,
@@ -203,6 +279,7 @@ fn run(context: &Context) -> Result<(), Error> {
             stdin,
             cache_dir,
             watch,
+            ..
         }) => run::run(
             context,
             &run::Args {
@@ -220,8 +297,88 @@ fn run(context: &Context) -> Result<(), Error> {
             step,
             layout,
             claims,
+            ..
         }) => lesson::run(context, lesson, *step, *layout, *claims),
+        Some(Command::Completions { shell }) => completions(context, *shell),
+        Some(Command::Man { command }) => man(command.as_deref()),
     }
+}
+
+/// memlab's command line as completions know it: the ids of the built-in
+/// lessons and of the scenarios are the values of `lesson` and `trace`.
+fn completions(context: &Context, shell: clap_complete::Shell) -> Result<(), Error> {
+    use clap::CommandFactory;
+    use clap::builder::PossibleValuesParser;
+    let lessons: Vec<&'static str> = lessons::embedded(context.catalogue)
+        .map_err(|e| Error::Failure(e.to_string()))?
+        .into_iter()
+        // Leaked: this process prints the script and ends.
+        .map(|lesson| &*String::leak(lesson.id))
+        .collect();
+    let scenarios: Vec<&'static str> = context.catalogue.listed.iter().map(|s| s.id).collect();
+    let mut command = Cli::command()
+        .mut_subcommand("lesson", |c| {
+            c.mut_arg("lesson", |a| {
+                a.value_parser(PossibleValuesParser::new(lessons.clone()))
+            })
+        })
+        .mut_subcommand("trace", |c| {
+            c.mut_arg("scenario", |a| {
+                a.value_parser(PossibleValuesParser::new(scenarios.clone()))
+            })
+        });
+    let mut script = vec![];
+    clap_complete::generate(shell, &mut command, "memlab", &mut script);
+    if shell == clap_complete::Shell::Fish {
+        // clap_complete's fish script offers no values for positionals.
+        for (command, ids) in [("lesson", &lessons), ("trace", &scenarios)] {
+            writeln!(
+                script,
+                "complete -c memlab -n \"__fish_memlab_using_subcommand {command}\" -f -a \"{}\"",
+                ids.join(" ")
+            )?;
+        }
+    }
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(&script)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// `memlab man [COMMAND]`: the manual page, in roff.
+fn man(name: Option<&str>) -> Result<(), Error> {
+    use clap::CommandFactory;
+    let memlab = Cli::command();
+    let page = match name {
+        None => memlab,
+        Some(name) => {
+            let Some(command) = memlab.find_subcommand(name) else {
+                let names: Vec<&str> = memlab.get_subcommands().map(|c| c.get_name()).collect();
+                return Err(Error::Usage(format!(
+                    "memlab has no command '{}': its commands are {}",
+                    name.escape_debug(),
+                    names.join(", ")
+                )));
+            };
+            // Leaked: this process prints the page and ends.
+            let title: &'static str = String::leak(format!("memlab-{name}"));
+            command
+                .clone()
+                .name(title)
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut roff = vec![];
+    clap_mangen::Man::new(page).render(&mut roff)?;
+    // Spaces at the end of a roff line mean nothing: no line of memlab's
+    // output ends in one.
+    let roff = String::from_utf8_lossy(&roff);
+    let mut stdout = io::stdout().lock();
+    for line in roff.lines() {
+        writeln!(stdout, "{}", line.trim_end())?;
+    }
+    stdout.flush()?;
+    Ok(())
 }
 
 /// The scenarios `memlab list` shows.
@@ -236,7 +393,7 @@ fn listed(context: &Context) -> Vec<Source> {
 
 /// The lessons `list` and the welcome show: their front matter.
 fn listed_lessons(context: &Context) -> Result<Vec<Listed>, Error> {
-    match &context.cli.lessons_dir {
+    match context.lessons_dir {
         None => lessons::embedded(context.catalogue)
             .map(|all| all.iter().map(Lesson::listed).collect())
             .map_err(|e| Error::Failure(e.to_string())),
@@ -253,12 +410,9 @@ fn load_error(e: LoadError) -> Error {
     }
 }
 
-/// Writes all of `text` to stdout.
+/// Writes all of `text` to stdout, through the pager when it is due.
 fn print(text: &str, settings: Settings) -> Result<(), Error> {
-    let mut stdout = Output::stdout(settings.ascii);
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    Ok(pager::print(text, settings.ascii)?)
 }
 
 /// "No such thing" in one line, with the names it might have meant.

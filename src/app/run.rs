@@ -89,9 +89,14 @@ fn present(ran: &Run, show: &Show, settings: Settings) -> Result<(), Error> {
         stderr.write_all(notes.as_bytes())?;
         return Ok(());
     }
-    print(&output, settings)?;
-    super::trace::display(&ran.trace, show, settings)?;
-    print(&notes, settings)
+    if show.step {
+        print(&output, settings)?;
+        super::trace::display(&ran.trace, show, settings)?;
+        return print(&notes, settings);
+    }
+    // One text, so that the pager sees all of it.
+    let views = super::trace::views(&ran.trace, show, settings);
+    print(&format!("{output}{views}{notes}"), settings)
 }
 
 fn program_output(ran: &Run, settings: Settings) -> String {

@@ -4,7 +4,8 @@
 use std::io::Write;
 
 use super::cli::{Format, Show, View};
-use super::prompt::Prompt;
+use super::prompt::{Key, Prompt};
+use super::step::Screen;
 use super::{Context, Error, listed_lessons, print, suggest};
 use crate::capture::Options;
 use crate::render::output::Output;
@@ -94,53 +95,96 @@ pub(super) fn views(trace: &Trace, show: &Show, settings: Settings) -> String {
     }
 }
 
-/// `trace --step`: one event at a time. Enter or `n` goes on, `b` back, `q`
-/// quits; the end of input, or going past the last event, ends it.
+/// `trace --step`: one event at a time, each fitted to the screen (or
+/// shown a page at a time). →, Space, n or Enter go on, ←/b back, Home and
+/// End to either end, a number to that event, `q` quits; the end of input,
+/// or going past the last event, ends it.
 fn step_through(trace: &Trace, settings: Settings) -> Result<(), Error> {
     let names = Names::new(trace);
     let ids = snapshot::block_ids(&trace.events);
     let count = trace.events.len();
+    let width = usize::from(settings.width);
     let mut out = Output::stdout(settings.ascii);
+    let screen = Screen::stdout();
     let mut prompt = Prompt::stdin();
-    let mut step = 1;
-    let mut show = true;
+    let (mut step, mut page) = (1, 0);
     loop {
-        if show {
-            let frame = render::step::frame(trace, &names, &ids, step, settings);
-            out.write_all(frame.as_bytes())?;
-        }
+        let frame = render::step::frame_within(trace, &names, &ids, step, settings, screen.room());
+        let lines: Vec<String> = frame.lines().map(str::to_string).collect();
         if count == 0 {
+            prompt.release();
+            out.write_all(frame.as_bytes())?;
+            out.flush()?;
             return Ok(());
         }
-        write!(out, "\n{} ", render::prompt::step_keys())?;
-        out.flush()?;
-        let Some(line) = prompt.line() else {
-            writeln!(out)?;
-            return Ok(());
+        let pages = match screen.room() {
+            Some(room) => render::screen::split(&lines, room),
+            None => vec![lines],
         };
-        if prompt.piped() {
-            // Piped input is not echoed by a terminal: show what was read.
-            writeln!(out, "{}", line.trim())?;
+        page = page.min(pages.len() - 1);
+        let more = page + 1 < pages.len();
+        let keys = render::prompt::step_keys(step, count, more, width);
+        let space = !prompt.piped();
+        screen.show(&mut out, &pages[page], &keys, space)?;
+        let key = loop {
+            let mut key = prompt.key();
+            if key == Some(Key::Go(None)) {
+                screen.ask(&mut out, &render::prompt::go_to(count), space, width)?;
+                key = match prompt.number() {
+                    Some(n) => Some(Key::Go(Some(n))),
+                    // Not a number: say which keys there are.
+                    None if !prompt.ended() => Some(Key::Other("g".into())),
+                    None => None,
+                };
+            }
+            if prompt.piped() {
+                // Piped input is not echoed by a terminal: show what was read.
+                if key.is_some() && !prompt.typed().is_empty() {
+                    write!(out, " {}", prompt.typed())?;
+                }
+            }
+            let message = match &key {
+                None => {
+                    prompt.release();
+                    writeln!(out)?;
+                    return Ok(());
+                }
+                Some(Key::Next) if step == count && !more => {
+                    prompt.release();
+                    writeln!(out)?;
+                    writeln!(out, "{}", render::prompt::end_of_trace())?;
+                    return Ok(());
+                }
+                Some(Key::Back) if step == 1 && page == 0 => render::prompt::at_first_event(),
+                Some(Key::Other(_)) => render::prompt::step_help(width),
+                Some(_) => break key,
+            };
+            if !screen.redraw {
+                writeln!(out)?;
+            }
+            screen.say(&mut out, &message, &keys, space, width)?;
+        };
+        if !screen.redraw {
+            writeln!(out)?;
         }
-        show = true;
-        match line.trim().to_ascii_lowercase().as_str() {
-            "" | "n" | "next" if step == count => {
-                writeln!(out, "{}", render::prompt::end_of_trace())?;
-                return Ok(());
+        match key {
+            Some(Key::Next) if more => page += 1,
+            Some(Key::Next) => (step, page) = (step + 1, 0),
+            Some(Key::Back) if page > 0 => page -= 1,
+            Some(Key::Back) => (step, page) = (step - 1, 0),
+            Some(Key::First) => (step, page) = (1, 0),
+            Some(Key::Last) => (step, page) = (count, 0),
+            Some(Key::Go(n)) => (step, page) = (n.unwrap_or(1).clamp(1, count), 0),
+            Some(Key::Quit) => {
+                prompt.release();
+                if screen.redraw {
+                    writeln!(out)?;
+                }
+                return super::lesson::quit(&mut out);
             }
-            "" | "n" | "next" => step += 1,
-            "b" | "back" if step == 1 => {
-                writeln!(out, "{}", render::prompt::at_first_event())?;
-                show = false;
-            }
-            "b" | "back" => step -= 1,
-            "q" | "quit" => return super::lesson::quit(&mut out),
-            _ => {
-                writeln!(out, "{}", render::prompt::step_help())?;
-                show = false;
-            }
+            _ => {}
         }
-        if show {
+        if !screen.redraw {
             writeln!(out)?;
         }
     }

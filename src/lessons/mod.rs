@@ -47,7 +47,7 @@ mod parse;
 pub mod plan;
 pub mod query;
 
-pub use answer::{Verdict, judge};
+pub use answer::{Verdict, expected_form, judge};
 pub use condition::Condition;
 pub use parse::{front, parse};
 pub use plan::{Choice, Plan, Prediction};

@@ -260,12 +260,13 @@ fn lay_out(plan: &Plan, blocks: &[Block], settings: Settings, layout: Layout) ->
     for chunk in chunks(blocks) {
         let mut prose: Vec<Block> = vec![];
         let mut evidence: Vec<Vec<String>> = vec![];
+        // Prose at most MEASURE wide; evidence takes the rest.
         let (left, right) = match layout {
             Layout::Side => {
-                let left = (width - 3) * 9 / 20;
+                let left = ((width - 3) * 9 / 20).min(super::MEASURE);
                 (left, width - 3 - left)
             }
-            Layout::Stacked => (width, width),
+            Layout::Stacked => (width.min(super::MEASURE), width),
         };
         let evidence_settings = Settings {
             width: u16::try_from(right).unwrap_or(settings.width),
@@ -303,7 +304,7 @@ fn lay_out(plan: &Plan, blocks: &[Block], settings: Settings, layout: Layout) ->
                             evidence.extend(render_views(plan, views, settings));
                         }
                     }
-                    flush_prose(&mut pieces, &mut prose, width);
+                    flush_prose(&mut pieces, &mut prose, width.min(super::MEASURE));
                     pieces.push(Piece::Text(join(&evidence)));
                 }
             }

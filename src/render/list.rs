@@ -41,8 +41,8 @@ pub fn list(lessons: &[Listed], scenarios: &[Source], settings: Settings) -> Str
     format!(
         "Lessons, in order (read one with 'memlab lesson <lesson>'):\n{}\n\n\
          Scenarios (run one with 'memlab trace <scenario>'):\n{}\n",
-        two_columns(lesson_rows, settings),
-        two_columns(scenario_rows, settings)
+        super::trim_ends(&two_columns(lesson_rows, settings).to_string()),
+        super::trim_ends(&two_columns(scenario_rows, settings).to_string())
     )
 }
 
@@ -52,7 +52,7 @@ pub fn welcome(lessons: &[Listed], scenarios: &[Source], settings: Settings) -> 
         "memlab shows how Rust uses the stack and the heap: it runs small Rust scenarios \
          under a recording allocator and shows every heap event with its real address, \
          size, alignment and the source line that caused it, beside lessons that explain it.",
-        usize::from(settings.width),
+        usize::from(settings.width).min(super::MEASURE),
     );
     let start = match lessons.first() {
         Some(first) => format!("Start with:  memlab lesson {}\n", first.id),

@@ -34,11 +34,13 @@ pub fn source(trace: &Trace, names: &Names, settings: Settings) -> Vec<String> {
             } else {
                 " ".repeat(digits)
             };
-            out.push(format!(
+            let line = format!(
                 "{} {} {piece}",
                 paint(&number, Style::Dim),
                 paint("│", Style::Dim)
-            ));
+            );
+            // An empty line of code leaves no space after the bar.
+            out.push(line.trim_end().to_string());
         }
         let events: Vec<usize> = (0..trace.events.len())
             .filter(|&i| trace.events[i].line == Some(line))

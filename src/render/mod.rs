@@ -14,9 +14,19 @@ pub mod markdown;
 pub mod output;
 pub mod prompt;
 pub mod run;
+pub mod screen;
 pub mod step;
 pub mod style;
 pub mod table;
+
+/// The narrowest width at which every table and diagram of memlab fits
+/// with its columns readable (at 40, a type column is one character a
+/// row): the CLI draws them no narrower, and says so.
+pub const NARROWEST: u16 = 60;
+
+/// The widest prose is set, however wide the terminal: lines of a readable
+/// length (evidence beside it takes the rest).
+pub const MEASURE: usize = 80;
 
 /// Resolved output settings, decided once by the CLI. (Colour is decided
 /// once too, with [`style::use_colour`].)
@@ -42,6 +52,20 @@ impl Settings {
 /// (`vec-growth` stays whole); ANSI colour codes take no width.
 pub fn fill(text: &str, width: usize) -> String {
     textwrap::fill(text, wrap_options(width))
+}
+
+/// `text` with no space at the end of any line (a table pads its last
+/// column).
+pub fn trim_ends(text: &str) -> String {
+    let mut out: String = text
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
 /// The wrapping rules for all prose.

@@ -14,6 +14,28 @@ use crate::trace::snapshot::{Moment, Snapshot};
 /// Source lines shown around the current one, on each side.
 const CONTEXT: usize = 3;
 
+/// [`frame`] in at most `room` lines where it can be: with fewer source
+/// lines around the event's (3, 1, then none) when the whole frame is
+/// taller. A diagram taller than that still makes a taller frame, which
+/// step mode then shows a page at a time.
+pub fn frame_within(
+    trace: &Trace,
+    names: &Names,
+    ids: &[Option<usize>],
+    step: usize,
+    settings: Settings,
+    room: Option<usize>,
+) -> String {
+    let mut text = String::new();
+    for context in [CONTEXT, 1, 0] {
+        text = frame_with(trace, names, ids, step, settings, context);
+        if room.is_none_or(|room| text.lines().count() <= room) {
+            break;
+        }
+    }
+    text
+}
+
 /// What step-through shows at event number `step` (1-based): a heading, the
 /// source around the event's line with that line marked, the event, and the
 /// memory diagram after it. `ids` is `snapshot::block_ids` of the trace.
@@ -23,6 +45,17 @@ pub fn frame(
     ids: &[Option<usize>],
     step: usize,
     settings: Settings,
+) -> String {
+    frame_with(trace, names, ids, step, settings, CONTEXT)
+}
+
+fn frame_with(
+    trace: &Trace,
+    names: &Names,
+    ids: &[Option<usize>],
+    step: usize,
+    settings: Settings,
+    context: usize,
 ) -> String {
     let width = usize::from(settings.width);
     let glyphs = Glyphs::new(settings.ascii);
@@ -45,8 +78,8 @@ pub fn frame(
                 .saturating_sub(1)
                 .min(source.len().saturating_sub(1));
             let (from, to) = (
-                at.saturating_sub(CONTEXT),
-                (at + CONTEXT + 1).min(source.len()),
+                at.saturating_sub(context),
+                (at + context + 1).min(source.len()),
             );
             let marker = glyphs.head;
             let bar = glyphs.line(super::canvas::UP | super::canvas::DOWN);
