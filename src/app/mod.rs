@@ -50,6 +50,8 @@ struct Context<'a> {
 
 /// Runs memlab's command line over `catalogue`; the binary's `main` is this.
 pub fn main(catalogue: &'static Catalogue) -> ExitCode {
+    // An allocation that fails ends memlab with one line, not an abort.
+    crate::capture::recorder::end_on_allocation_failure();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),

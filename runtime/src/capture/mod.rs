@@ -17,8 +17,8 @@
 use std::path::Path;
 
 use crate::trace::{
-    Event, Kept, Local, Loss, Observation, Region, ScopeEnd, Source, Target, Text, Thread, Trace,
-    block_containing,
+    Event, Kept, Local, Loss, Observation, Region, ScopeEnd, Shortage, Source, Target, Text,
+    Thread, Trace, block_containing,
 };
 
 pub mod child;
@@ -140,6 +140,10 @@ pub(crate) trait Recorded {
     fn events(&self) -> &[RawEvent];
     fn lost(&self) -> u64;
     fn chain(&self, event: &RawEvent) -> Option<&[usize]>;
+    /// The room it was asked to have and could not, for lack of memory.
+    fn shortage(&self) -> Option<Shortage> {
+        None
+    }
 }
 
 impl<R> Recorded for Recording<R> {
@@ -151,6 +155,9 @@ impl<R> Recorded for Recording<R> {
     }
     fn chain(&self, event: &RawEvent) -> Option<&[usize]> {
         Recording::chain(self, event)
+    }
+    fn shortage(&self) -> Option<Shortage> {
+        self.shortage
     }
 }
 
@@ -240,6 +247,13 @@ fn assemble(source: Source, options: Options, parts: &[Part]) -> Trace {
     for (part, p) in parts.iter().enumerate() {
         let thread = Thread(part as u32);
         loss.events += p.recorded.lost();
+        if let Some(short) = p.recorded.shortage() {
+            // The thread that got the least room says what would fit.
+            loss.memory = Some(match loss.memory {
+                Some(other) if other.fits <= short.fits => other,
+                _ => short,
+            });
+        }
         let Some(scene) = p.scene else { continue };
         for end in scene.scope_ends() {
             scope_ends.push(ScopeEnd {

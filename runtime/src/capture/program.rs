@@ -275,8 +275,9 @@ fn from_snapshots(settings: &Settings, panic: Option<String>, end: End) -> Repor
     // The main thread first: it is the one the run started on.
     let main = region::process_id();
     snapshots.sort_by_key(|(s, _)| s.thread_id != main);
-    let trace =
+    let mut trace =
         super::trace_of_snapshots(settings.source.clone(), settings.options, &snapshots, panic);
+    trace.loss.memory = trace.loss.memory.or(recorder::program_shortage());
     let (trace, runtime_events) = if PROGRAM.load(Ordering::SeqCst) {
         // Cut off at a time-out, `main` has not returned: only the events
         // before it belong to the runtime.

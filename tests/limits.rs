@@ -1,0 +1,172 @@
+//! memlab under tight resource limits (issue 11, item 3): the binary run as a
+//! child with `setrlimit` applied before it starts, for `RLIMIT_AS` (what
+//! `ulimit -v` sets). Whatever the limit, memlab either runs or fails with
+//! one line on stderr and exit 1, never an abort or a backtrace.
+
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Output};
+
+use memlab::scenarios::{HIDDEN, SCENARIOS};
+
+type Resource = libc::__rlimit_resource_t;
+
+/// `(resource, soft, hard)`; `libc::RLIM_INFINITY` for no limit.
+type Limit = (Resource, u64, u64);
+
+const KIB: u64 = 1024;
+
+/// memlab with `args`, under `limits`, with colour off and a fixed width.
+fn memlab(args: &[&str], limits: &[Limit]) -> Output {
+    let limits = limits.to_vec();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_memlab"));
+    command
+        .args(args)
+        .args(["--color", "never", "--width", "100"])
+        .env_remove("RUST_BACKTRACE");
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls setrlimit, which is async-signal-safe, on values copied in.
+    unsafe {
+        command.pre_exec(move || {
+            for &(resource, soft, hard) in &limits {
+                let limit = libc::rlimit {
+                    rlim_cur: soft,
+                    rlim_max: hard,
+                };
+                if libc::setrlimit(resource, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    command.output().expect("memlab starts")
+}
+
+fn address_space(bytes: u64) -> Limit {
+    (libc::RLIMIT_AS, bytes, bytes)
+}
+
+fn describe(args: &[&str], out: &Output) -> String {
+    format!(
+        "memlab {}: {:?} (signal {:?})\nstderr: {}",
+        args.join(" "),
+        out.status.code(),
+        out.status.signal(),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// It ran (exit 0), or failed with exactly one line starting `error:` and
+/// exit 1: never a signal, a backtrace or Rust's own allocation message.
+#[track_caller]
+fn runs_or_fails_in_one_line(args: &[&str], out: &Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => {}
+        Some(1) => assert!(
+            stderr.starts_with("error: ") && stderr.lines().count() == 1,
+            "{}",
+            describe(args, out)
+        ),
+        _ => panic!("{}", describe(args, out)),
+    }
+    assert!(
+        !stderr.contains("memory allocation of") && !stderr.contains("backtrace"),
+        "{}",
+        describe(args, out)
+    );
+}
+
+#[test]
+fn under_100_mb_every_scenario_and_lesson_runs_or_fails_in_one_line() {
+    let limit = [address_space(100_000 * KIB)];
+    for scenario in SCENARIOS.iter().chain(HIDDEN) {
+        let args = ["trace", scenario.id];
+        runs_or_fails_in_one_line(&args, &memlab(&args, &limit));
+    }
+    let lessons = memlab::lessons::embedded(&memlab::scenarios::BUILT_IN).expect("lessons");
+    for lesson in &lessons {
+        let args = ["lesson", &lesson.id];
+        runs_or_fails_in_one_line(&args, &memlab(&args, &limit));
+    }
+}
+
+#[test]
+fn under_150_mb_the_default_capacity_still_runs_the_threaded_scenarios() {
+    // Each thread's recording asks for room for the default 1,048,576
+    // events (52 MiB, and as much again for the trace made of them): memory
+    // for that is not there, but the events of these scenarios fit in the
+    // room each got.
+    let limit = [address_space(150_000 * KIB)];
+    for id in ["threads", "big-data", "rc-arc"] {
+        let args = ["trace", id, "--addresses", "symbolic"];
+        let limited = memlab(&args, &limit);
+        assert_eq!(
+            limited.status.code(),
+            Some(0),
+            "{}",
+            describe(&args, &limited)
+        );
+        let free = memlab(&args, &[]);
+        let lost = |out: &Output| {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.lines()
+                .find(|l| l.contains("lost events"))
+                .map(str::to_string)
+        };
+        assert_eq!(lost(&limited), lost(&free), "{id}");
+        assert!(lost(&free).is_some_and(|l| l.contains(" 0 ")), "{id}");
+    }
+}
+
+#[test]
+fn a_capacity_memory_cannot_give_is_one_line_naming_one_that_fits() {
+    let limit = [address_space(200_000 * KIB)];
+    let args = [
+        "trace",
+        "many-boxes",
+        "--n",
+        "300000",
+        "--capacity",
+        "8000000",
+    ];
+    let out = memlab(&args, &limit);
+    runs_or_fails_in_one_line(&args, &out);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&args, &out));
+    assert!(
+        stderr.starts_with("error: not enough memory for 8000000 events per thread ("),
+        "{stderr}"
+    );
+    let fits = stderr
+        .trim_end()
+        .rsplit_once("try --capacity ")
+        .map(|(_, n)| n.to_string())
+        .expect("names a capacity");
+    // And that capacity does fit: the run goes on, keeping what fits in it
+    // and saying how many events it lost.
+    let args = ["trace", "many-boxes", "--n", "300000", "--capacity", &fits];
+    let out = memlab(&args, &limit);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&args, &out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("did not fit in the recorder's buffer"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_allocation_that_fails_outside_the_recorder_is_one_line() {
+    // The trace fits; its table of all 200,000 rows does not.
+    let limit = [address_space(200_000 * KIB)];
+    let args = ["trace", "many-boxes", "--n", "100000", "--all"];
+    let out = memlab(&args, &limit);
+    runs_or_fails_in_one_line(&args, &out);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&args, &out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: out of memory: a request for "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ulimit -v"), "{stderr}");
+}
