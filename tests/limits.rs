@@ -1,7 +1,9 @@
 //! memlab under tight resource limits (issue 11, item 3): the binary run as a
 //! child with `setrlimit` applied before it starts, for `RLIMIT_AS` (what
-//! `ulimit -v` sets). Whatever the limit, memlab either runs or fails with
-//! one line on stderr and exit 1, never an abort or a backtrace.
+//! `ulimit -v` sets) and `RLIMIT_STACK` (`ulimit -s`). Whatever the limit,
+//! memlab either runs or fails with one line on stderr and exit 1, never an
+//! abort or a backtrace; and big-data's page does not depend on the stack
+//! limit.
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Output};
@@ -44,6 +46,10 @@ fn memlab(args: &[&str], limits: &[Limit]) -> Output {
 
 fn address_space(bytes: u64) -> Limit {
     (libc::RLIMIT_AS, bytes, bytes)
+}
+
+fn stack(soft: u64, hard: u64) -> Limit {
+    (libc::RLIMIT_STACK, soft, hard)
 }
 
 fn describe(args: &[&str], out: &Output) -> String {
@@ -169,4 +175,63 @@ fn an_allocation_that_fails_outside_the_recorder_is_one_line() {
         "{stderr}"
     );
     assert!(stderr.contains("ulimit -v"), "{stderr}");
+}
+
+/// big-data's lesson page and trace with the default stack limit, and under
+/// `limits`: the same (with symbolic addresses nothing in them is a figure
+/// that changes from run to run).
+#[track_caller]
+fn big_data_is_the_same_under(limits: &[Limit]) {
+    for command in ["lesson", "trace"] {
+        let args = [command, "big-data", "--addresses", "symbolic"];
+        let usual = memlab(&args, &[stack(8192 * KIB, libc::RLIM_INFINITY)]);
+        let limited = memlab(&args, limits);
+        assert_eq!(usual.status.code(), Some(0), "{}", describe(&args, &usual));
+        assert_eq!(
+            limited.status.code(),
+            Some(0),
+            "{}",
+            describe(&args, &limited)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&limited.stdout),
+            String::from_utf8_lossy(&usual.stdout),
+            "memlab {command} big-data under {limits:?}"
+        );
+    }
+}
+
+#[test]
+fn under_a_small_soft_stack_limit_big_data_is_the_same() {
+    // `ulimit -S -s 64`: memlab raises its own soft limit, which the hard
+    // limit allows.
+    big_data_is_the_same_under(&[stack(64 * KIB, libc::RLIM_INFINITY)]);
+}
+
+#[test]
+fn under_an_unlimited_stack_the_child_still_overflows_as_usual() {
+    // `ulimit -s unlimited`: the child's overflow runs on a thread with a
+    // stack of its own, so it comes as usual; without that it grew until
+    // memory ran out. The address-space limit keeps that bounded.
+    big_data_is_the_same_under(&[
+        stack(libc::RLIM_INFINITY, libc::RLIM_INFINITY),
+        address_space(2_000_000 * KIB),
+    ]);
+}
+
+#[test]
+fn a_hard_stack_limit_below_what_memlab_needs_is_one_line() {
+    // `ulimit -s 64`, soft and hard: an unprivileged memlab cannot raise it.
+    // A process that may raise a hard limit does, and runs as usual.
+    let args = ["trace", "big-data", "--addresses", "symbolic"];
+    let out = memlab(&args, &[stack(64 * KIB, 64 * KIB)]);
+    runs_or_fails_in_one_line(&args, &out);
+    if out.status.code() == Some(1) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("needs 1024 KiB of stack") && stderr.contains("allows 64 KiB"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("ulimit -s 8192"), "{stderr}");
+    }
 }

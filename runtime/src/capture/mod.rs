@@ -6,6 +6,7 @@
 //! - `region`: where an address lives (glibc's chunk headers, thread stacks,
 //!   `/proc/self/maps`);
 //! - `child`: a step that kills its process, run in a forked child;
+//! - `limits`: memlab's own stack against `ulimit -s`;
 //! - `scene` and `pointer`: the probe API code uses to hand back locals and
 //!   observations.
 //!
@@ -22,6 +23,7 @@ use crate::trace::{
 };
 
 pub mod child;
+pub mod limits;
 mod lines;
 pub mod pointer;
 pub mod program;
