@@ -4,6 +4,9 @@
 //! memlab either runs or fails with one line on stderr and exit 1, never an
 //! abort or a backtrace; and big-data's page does not depend on the stack
 //! limit.
+//!
+//! The test without `/proc` needs root (a mount namespace) and is ignored;
+//! `.ci/run` runs it.
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Output};
@@ -234,4 +237,66 @@ fn a_hard_stack_limit_below_what_memlab_needs_is_one_line() {
         );
         assert!(stderr.contains("ulimit -s 8192"), "{stderr}");
     }
+}
+
+#[test]
+fn a_trace_made_without_proc_says_proc_is_missing_not_line_tables() {
+    // What the run below lacks, as capture records it without `/proc`.
+    use memlab::render::{self, AddressMode, Settings};
+    let options = memlab::Options {
+        lines: memlab::Lines::Off,
+        ..memlab::Options::default()
+    };
+    let mut trace = memlab::trace(memlab::Source::new("t", file!()), options, |_| {
+        drop(std::hint::black_box(Box::new(1u64)));
+    });
+    let settings = Settings {
+        width: 200,
+        addresses: AddressMode::Symbolic,
+        ascii: false,
+    };
+    let with_proc = render::table::trace(&trace, settings, false);
+    assert!(with_proc.contains("no line tables"), "{with_proc}");
+    assert!(!with_proc.contains("/proc"), "{with_proc}");
+    trace.loss.proc_missing = true;
+    let without = render::table::trace(&trace, settings, false);
+    assert!(
+        without.contains("2 events have no source line in limits.rs: source lines need"),
+        "{without}"
+    );
+    assert!(without.contains("is /proc mounted?"), "{without}");
+    assert!(!without.contains("line tables"), "{without}");
+    assert!(without.contains("regions are unknown"), "{without}");
+}
+
+#[test]
+#[ignore = "needs root for a mount namespace: run by .ci/run"]
+fn without_proc_the_notes_say_proc_is_missing_not_line_tables() {
+    let script = "mount -t tmpfs none /proc && exec \"$0\" \"$@\"";
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", script])
+        .arg(env!("CARGO_BIN_EXE_memlab"))
+        .args(["trace", "box", "--addresses", "symbolic", "--width", "200"])
+        .args(["--color", "never"])
+        .output()
+        .expect("unshare starts");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        describe(&["trace", "box"], &out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "2 events have no source line in boxed.rs: source lines need /proc/self/maps and \
+             /proc/self/exe, which could not be read (is /proc mounted?)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("regions are unknown where only the mappings could tell"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("line tables"), "{stdout}");
 }

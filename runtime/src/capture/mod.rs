@@ -244,6 +244,7 @@ fn assemble(source: Source, options: Options, parts: &[Part]) -> Trace {
     let mut loss = Loss {
         event_capacity: options.capacity,
         probe_capacity: options.probes,
+        proc_missing: region::proc_missing(),
         ..Loss::default()
     };
     for (part, p) in parts.iter().enumerate() {

@@ -296,6 +296,14 @@ pub fn address_space_for(_bytes: u64) -> bool {
     true
 }
 
+/// Whether this is Linux without a readable `/proc/self/maps` (`/proc` not
+/// mounted): then the main thread's stack bounds, the mappings and the brk
+/// heap are unknown, and so are source lines and regions (the symboliser
+/// finds the program through `/proc/self/exe` too).
+pub fn proc_missing() -> bool {
+    cfg!(target_os = "linux") && std::fs::metadata("/proc/self/maps").is_err()
+}
+
 /// The process's mappings, read once after a run to classify addresses that
 /// are not heap blocks of the trace.
 #[derive(Clone, Debug, Default)]

@@ -242,6 +242,11 @@ pub struct Loss {
     /// A recording that could not have the room asked for, for lack of
     /// memory (the smallest room any thread of the run got).
     pub memory: Option<Shortage>,
+    /// `/proc/self/maps` could not be read (Linux without `/proc` mounted):
+    /// source lines (the frame walk needs the stack's bounds from it, the
+    /// symboliser the program's file from `/proc/self/exe`) and regions (the
+    /// mappings, the brk heap) could not be found.
+    pub proc_missing: bool,
 }
 
 /// Room for events that memory could not give a recording.
