@@ -165,6 +165,25 @@ fn a_capacity_memory_cannot_give_is_one_line_naming_one_that_fits() {
 }
 
 #[test]
+fn under_50_mb_even_the_smallest_room_is_one_line_or_a_run() {
+    // A debug build's symboliser maps its 60 MB file: no room fits with
+    // that to spare. Never "0 MiB", never a `--capacity` that cannot help.
+    let limit = [address_space(50_000 * KIB)];
+    let args = ["trace", "box", "--capacity", "1"];
+    let out = memlab(&args, &limit);
+    runs_or_fails_in_one_line(&args, &out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("not enough memory") {
+        assert!(
+            stderr.starts_with(
+                "error: not enough memory for 1 events per thread (1 KiB each); nor for fewer: "
+            ),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn an_allocation_that_fails_outside_the_recorder_is_one_line() {
     // The trace fits; its table of all 200,000 rows does not.
     let limit = [address_space(200_000 * KIB)];

@@ -57,13 +57,17 @@ pub(super) fn enough_memory(trace: &Trace, takes_capacity: bool) -> Result<(), E
         return Ok(());
     }
     let advice = match short.fits {
-        fits if fits > 0 && takes_capacity => format!("try --capacity {}", round_down(fits)),
+        0 => "nor for fewer: free some memory or raise the limit (ulimit -v)".to_string(),
+        fits if takes_capacity => format!("try --capacity {}", round_down(fits)),
         _ => "free some memory or raise the limit (ulimit -v)".to_string(),
     };
+    let size = match short.bytes {
+        bytes if bytes < 1 << 20 => format!("{} KiB", bytes.div_ceil(1 << 10)),
+        bytes => format!("{} MiB", bytes.div_ceil(1 << 20)),
+    };
     Err(Error::Failure(format!(
-        "not enough memory for {} events per thread ({} MiB each); {advice}",
-        short.events,
-        short.bytes.div_ceil(1 << 20)
+        "not enough memory for {} events per thread ({size} each); {advice}",
+        short.events
     )))
 }
 
