@@ -184,6 +184,29 @@ fn under_50_mb_even_the_smallest_room_is_one_line_or_a_run() {
 }
 
 #[test]
+fn a_program_under_100_mb_runs_and_says_memory_kept_its_threads_out() {
+    // `memlab run` records every thread of a program into spare rooms made
+    // before `main`; under 100 MB fewer fit than the 15 it makes otherwise.
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("memlab-run-cache");
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run/threads.rs");
+    let cache = cache.to_str().expect("a UTF-8 path");
+    let args = ["run", file, "--cache-dir", cache];
+    // Built first, without a limit: rustc needs more than 100 MB.
+    let built = memlab(&args, &[]);
+    assert_eq!(built.status.code(), Some(0), "{}", describe(&args, &built));
+    let out = memlab(&args, &[address_space(100_000 * KIB)]);
+    // It runs: the spares leave memory for the program and its report.
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&args, &out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.contains("were not recorded") {
+        assert!(
+            stdout.contains("memory held recordings for only"),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
 fn an_allocation_that_fails_outside_the_recorder_is_one_line() {
     // The trace fits; its table of all 200,000 rows does not.
     let limit = [address_space(200_000 * KIB)];

@@ -924,14 +924,18 @@ pub fn record_every_thread(options: Options) {
             buffers
         }
     };
-    // Then a spare for each thread the program may start, while they fit:
-    // threads that find none are counted as not recorded.
+    // Then a spare for each thread the program may start, while they fit
+    // with memory to spare: threads that find none are counted as not
+    // recorded.
+    let program = program_bytes();
     for spare in &SPARE {
-        let Some(buffers) = pooled(options.capacity).or_else(|| Buffers::try_new(options.capacity))
+        let Some(buffers) =
+            pooled(options.capacity).or_else(|| room_to_spare(options.capacity, program))
         else {
             break;
         };
         spare.store(Box::into_raw(buffers), Ordering::SeqCst);
+        SPARES_MADE.fetch_add(1, Ordering::Relaxed);
     }
     ADOPT_CAPACITY.store(options.capacity, Ordering::Relaxed);
     ADOPT_LINES.store(options.lines != Lines::Off, Ordering::Relaxed);
@@ -978,6 +982,16 @@ pub fn exclude_this_thread() {
 /// Threads that started while every thread was recorded but found no room.
 pub fn unrecorded_threads() -> usize {
     UNRECORDED_THREADS.load(Ordering::Relaxed)
+}
+
+/// Spare recordings [`record_every_thread`] made: one per thread it can
+/// record, `MAX_ADOPTED` unless memory held fewer.
+static SPARES_MADE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many threads a program recorded by [`record_every_thread`] can have
+/// recorded besides its first.
+pub fn recordable_threads() -> usize {
+    SPARES_MADE.load(Ordering::Relaxed)
 }
 
 /// A thread's first allocator call while every thread is recorded: it takes
@@ -1028,23 +1042,8 @@ fn take_buffers(capacity: usize) -> Result<Box<Buffers>, (Box<Buffers>, Shortage
     if let Some(buffers) = pooled(capacity) {
         return Ok(buffers);
     }
-    // A new room only where it leaves memory for what is done with its
-    // events afterwards: a trace takes an `Event` and a place in the merge
-    // order for each (104 bytes), and finding source lines maps the
-    // program's file. (Without that, a room that fits could leave a run
-    // without source lines, silently.)
-    let program = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map_or(0, |m| m.len());
-    let new = |events: usize| {
-        let needed = Buffers::bytes_for(events)
-            .saturating_add((events as u64).saturating_mul(104))
-            .saturating_add(program);
-        match super::region::address_space_for(needed) {
-            true => Buffers::try_new(events),
-            false => None,
-        }
-    };
+    let program = program_bytes();
+    let new = |events: usize| room_to_spare(events, program);
     if let Some(buffers) = new(capacity) {
         return Ok(buffers);
     }
@@ -1066,6 +1065,28 @@ fn take_buffers(capacity: usize) -> Result<Box<Buffers>, (Box<Buffers>, Shortage
         fits: buffers.events.capacity(),
     };
     Err((buffers, shortage))
+}
+
+/// The size of the program's file, which finding source lines maps.
+fn program_bytes() -> u64 {
+    std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map_or(0, |m| m.len())
+}
+
+/// A new room for `events`, only where it leaves memory for what is done
+/// with them afterwards: a trace takes an `Event` and a place in the merge
+/// order for each (104 bytes), and finding source lines maps the program's
+/// file (`program` bytes). Without that, a room that fits could leave a run
+/// without source lines, silently, or with no memory to report it.
+fn room_to_spare(events: usize, program: u64) -> Option<Box<Buffers>> {
+    let needed = Buffers::bytes_for(events)
+        .saturating_add((events as u64).saturating_mul(104))
+        .saturating_add(program);
+    match super::region::address_space_for(needed) {
+        true => Buffers::try_new(events),
+        false => None,
+    }
 }
 
 /// A pooled buffer with room for `capacity` events: the smallest such.
