@@ -52,10 +52,18 @@ pub(super) fn run(
         None => Layout::for_width(settings.width),
     };
     let catalogue = context.catalogue;
+    let mut short = None;
     let plan = Plan::build(lesson, |id| {
-        Some(catalogue.find(id)?.trace(Options::default(), None))
-    })
-    .map_err(|e| Error::Failure(e.to_string()))?;
+        let trace = catalogue.find(id)?.trace(Options::default(), None);
+        if let Err(e) = super::trace::enough_memory(&trace, false) {
+            short.get_or_insert(e);
+        }
+        Some(trace)
+    });
+    if let Some(e) = short {
+        return Err(e);
+    }
+    let plan = plan.map_err(|e| Error::Failure(e.to_string()))?;
     let pieces = if claims {
         render::lesson::lesson_with_claims(&plan, settings, layout)
     } else {

@@ -53,6 +53,19 @@ struct Context<'a> {
 
 /// Runs memlab's command line over `catalogue`; the binary's `main` is this.
 pub fn main(catalogue: &'static Catalogue) -> ExitCode {
+    // An allocation that fails ends memlab with one line, not an abort.
+    crate::capture::recorder::end_on_allocation_failure();
+    if let Err(limit) = crate::capture::limits::ensure_stack() {
+        let _ = writeln!(
+            io::stderr(),
+            "error: memlab needs {} KiB of stack and this shell allows {} KiB: \
+             run it after 'ulimit -s {}'",
+            crate::capture::limits::STACK_NEEDED / 1024,
+            limit / 1024,
+            crate::capture::limits::STACK_WANTED / 1024
+        );
+        return ExitCode::FAILURE;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),

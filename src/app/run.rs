@@ -79,6 +79,7 @@ fn cleaned(mut ran: Run) -> Run {
 
 /// The program's output apart, then the trace as asked, then what it leaves out.
 fn present(ran: &Run, show: &Show, settings: Settings) -> Result<(), Error> {
+    super::trace::enough_memory(&ran.trace, true)?;
     let output = program_output(ran, settings);
     let notes = render::run::notes(&ran.notes, ran.partial, settings);
     if show.format == Format::Json {

@@ -44,6 +44,7 @@ pub(super) fn run(context: &Context, id: &str, show: &Show, n: Option<u64>) -> R
     }
     let n = n.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let trace = scenario.trace(options(show), n);
+    enough_memory(&trace, true)?;
     display(&trace, show, context.settings)?;
     match &trace.panic {
         Some(message) => Err(Error::Failure(format!(
@@ -53,6 +54,41 @@ pub(super) fn run(context: &Context, id: &str, show: &Show, n: Option<u64>) -> R
         ))),
         None => Ok(()),
     }
+}
+
+/// A run that lost events because memory could not give the recorder the
+/// room asked for is an error, one line saying what would fit (`--capacity`,
+/// where the command takes it). A run that lost nothing in the room it got
+/// is complete, and shown.
+pub(super) fn enough_memory(trace: &Trace, takes_capacity: bool) -> Result<(), Error> {
+    let Some(short) = trace.loss.memory else {
+        return Ok(());
+    };
+    if trace.loss.events == 0 {
+        return Ok(());
+    }
+    let advice = match short.fits {
+        0 => "nor for fewer: free some memory or raise the limit (ulimit -v)".to_string(),
+        fits if takes_capacity => format!("try --capacity {}", round_down(fits)),
+        _ => "free some memory or raise the limit (ulimit -v)".to_string(),
+    };
+    let size = match short.bytes {
+        bytes if bytes < 1 << 20 => format!("{} KiB", bytes.div_ceil(1 << 10)),
+        bytes => format!("{} MiB", bytes.div_ceil(1 << 20)),
+    };
+    Err(Error::Failure(format!(
+        "not enough memory for {} events per thread ({size} each); {advice}",
+        short.events
+    )))
+}
+
+/// `n` rounded down to two significant digits: 524288 → 520000.
+fn round_down(n: usize) -> usize {
+    let mut unit = 1;
+    while n / unit >= 100 {
+        unit *= 10;
+    }
+    n / unit * unit
 }
 
 /// What `--capacity` and `--probes` ask of the recorder.

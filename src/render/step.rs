@@ -97,9 +97,14 @@ fn frame_with(
             }
         }
         None => {
+            let why = match trace.loss.proc_missing {
+                true => {
+                    "source lines need /proc/self/maps and /proc/self/exe, which could not be read"
+                }
+                false => "the call chain did not pass through it, or this build has no line tables",
+            };
             let text = format!(
-                "(memlab found no line of {} on this call's path: the call chain did not \
-                 pass through it, or this build has no line tables.)",
+                "(memlab found no line of {} on this call's path: {why}.)",
                 trace.source.file_name()
             );
             let _ = writeln!(out, "{}", super::fill(&text, width));

@@ -594,12 +594,26 @@ fn notes(trace: &Trace) -> Vec<String> {
         ));
     }
     let unattributed = trace.unattributed();
-    if unattributed > 0 {
+    if unattributed > 0 && trace.loss.proc_missing {
+        notes.push(format!(
+            "{unattributed} events have no source line in {}: source lines need \
+             /proc/self/maps and /proc/self/exe, which could not be read (is /proc mounted?)",
+            trace.source.file_name()
+        ));
+    } else if unattributed > 0 {
         notes.push(format!(
             "{unattributed} events have no source line in {}: their call chain did not pass \
              through it, or this build has no line tables",
             trace.source.file_name()
         ));
+    }
+    if trace.loss.proc_missing {
+        notes.push(
+            "regions are unknown where only the mappings could tell (the stack, the brk heap, \
+             the program's statics): they need /proc/self/maps, which could not be read (is \
+             /proc mounted?)"
+                .to_string(),
+        );
     }
     notes
 }

@@ -106,8 +106,12 @@ pub fn run(request: &Request) -> Result<Run, RunError> {
                 ));
             }
             if report.unrecorded_threads > 0 {
+                let why = match report.recordable_threads {
+                    15.. => "memlab records up to 15".to_string(),
+                    n => format!("memory held recordings for only {n} (memlab records up to 15)"),
+                };
                 notes.push(format!(
-                    "{} threads the program started were not recorded: memlab records up to 15",
+                    "{} threads the program started were not recorded: {why}",
                     report.unrecorded_threads
                 ));
             }

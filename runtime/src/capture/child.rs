@@ -4,7 +4,9 @@
 //! The child is a `fork` of the calling thread. After `fork` in a program that
 //! may have other threads, the child may only do async-signal-safe work, so
 //! the step must only use the stack (recursion, arrays): no allocation, no
-//! locks, no printing. The child's standard error goes to /dev/null, so
+//! locks, no printing. It runs on a thread of its own with a fixed stack
+//! ([`STEP_STACK`]), the one exception to that rule (see
+//! `on_a_stack_of_its_own`). The child's standard error goes to /dev/null, so
 //! whatever the runtime prints as it dies stays out of memlab's output.
 
 /// How a child process ended.
@@ -35,10 +37,10 @@ pub fn run(step: fn()) -> Option<Exit> {
                     libc::dup2(null, libc::STDERR_FILENO);
                 }
             }
-            step();
+            let code = on_a_stack_of_its_own(step);
             // SAFETY: ends the child at once, without running the parent's
             // exit handlers a second time.
-            unsafe { libc::_exit(0) }
+            unsafe { libc::_exit(code) }
         }
         child => {
             let mut status = 0;
@@ -58,6 +60,33 @@ pub fn run(step: fn()) -> Option<Exit> {
                 Some(Exit::Code(libc::WEXITSTATUS(status)))
             }
         }
+    }
+}
+
+/// The stack a step runs on in the child: a thread's, of this size, so that
+/// a stack overflow comes at the same depth whatever `ulimit -s` says (under
+/// `ulimit -s unlimited` a main thread's stack would grow until memory ran
+/// out). Rust's runtime knows a thread it started: an overflow there ends
+/// the child with its "has overflowed its stack" abort.
+pub const STEP_STACK: usize = 1 << 20;
+
+/// Runs `step` on a new thread with a [`STEP_STACK`] stack and returns the
+/// child's exit status: 0 when it returned, 101 when it panicked, 1 when the
+/// thread could not start (no memory for its stack).
+///
+/// Starting a thread allocates. In the child of a `fork` that is safe with
+/// glibc, which resets its malloc and thread-stack locks in the child, and
+/// std's spawn with an explicit stack size takes no lock another thread of
+/// the parent could have held.
+#[cfg(unix)]
+fn on_a_stack_of_its_own(step: fn()) -> i32 {
+    let thread = std::thread::Builder::new()
+        .stack_size(STEP_STACK)
+        .spawn(step);
+    match thread.map(std::thread::JoinHandle::join) {
+        Ok(Ok(())) => 0,
+        Ok(Err(_)) => 101,
+        Err(_) => 1,
     }
 }
 

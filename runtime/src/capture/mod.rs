@@ -6,6 +6,7 @@
 //! - `region`: where an address lives (glibc's chunk headers, thread stacks,
 //!   `/proc/self/maps`);
 //! - `child`: a step that kills its process, run in a forked child;
+//! - `limits`: memlab's own stack against `ulimit -s`;
 //! - `scene` and `pointer`: the probe API code uses to hand back locals and
 //!   observations.
 //!
@@ -17,11 +18,12 @@
 use std::path::Path;
 
 use crate::trace::{
-    Event, Kept, Local, Loss, Observation, Region, ScopeEnd, Source, Target, Text, Thread, Trace,
-    block_containing,
+    Event, Kept, Local, Loss, Observation, Region, ScopeEnd, Shortage, Source, Target, Text,
+    Thread, Trace, block_containing,
 };
 
 pub mod child;
+pub mod limits;
 mod lines;
 pub mod pointer;
 pub mod program;
@@ -140,6 +142,10 @@ pub(crate) trait Recorded {
     fn events(&self) -> &[RawEvent];
     fn lost(&self) -> u64;
     fn chain(&self, event: &RawEvent) -> Option<&[usize]>;
+    /// The room it was asked to have and could not, for lack of memory.
+    fn shortage(&self) -> Option<Shortage> {
+        None
+    }
 }
 
 impl<R> Recorded for Recording<R> {
@@ -151,6 +157,9 @@ impl<R> Recorded for Recording<R> {
     }
     fn chain(&self, event: &RawEvent) -> Option<&[usize]> {
         Recording::chain(self, event)
+    }
+    fn shortage(&self) -> Option<Shortage> {
+        self.shortage
     }
 }
 
@@ -235,11 +244,19 @@ fn assemble(source: Source, options: Options, parts: &[Part]) -> Trace {
     let mut loss = Loss {
         event_capacity: options.capacity,
         probe_capacity: options.probes,
+        proc_missing: region::proc_missing(),
         ..Loss::default()
     };
     for (part, p) in parts.iter().enumerate() {
         let thread = Thread(part as u32);
         loss.events += p.recorded.lost();
+        if let Some(short) = p.recorded.shortage() {
+            // The thread that got the least room says what would fit.
+            loss.memory = Some(match loss.memory {
+                Some(other) if other.fits <= short.fits => other,
+                _ => short,
+            });
+        }
         let Some(scene) = p.scene else { continue };
         for end in scene.scope_ends() {
             scope_ends.push(ScopeEnd {

@@ -50,6 +50,9 @@ pub struct Report {
     pub end: End,
     /// Threads the program started that could not be recorded (no room).
     pub unrecorded_threads: usize,
+    /// Threads that could be recorded: 15, or fewer where memory held
+    /// fewer recordings.
+    pub recordable_threads: usize,
     /// Events of the Rust runtime before `main` and after it returned,
     /// left out of the trace (ordinary programs only).
     pub runtime_events: usize,
@@ -158,6 +161,7 @@ pub fn scenario(run: fn(&mut Scene)) {
         trace,
         end,
         unrecorded_threads: 0,
+        recordable_threads: recorder::recordable_threads(),
         runtime_events: 0,
     };
     report(&settings, &full);
@@ -275,8 +279,9 @@ fn from_snapshots(settings: &Settings, panic: Option<String>, end: End) -> Repor
     // The main thread first: it is the one the run started on.
     let main = region::process_id();
     snapshots.sort_by_key(|(s, _)| s.thread_id != main);
-    let trace =
+    let mut trace =
         super::trace_of_snapshots(settings.source.clone(), settings.options, &snapshots, panic);
+    trace.loss.memory = trace.loss.memory.or(recorder::program_shortage());
     let (trace, runtime_events) = if PROGRAM.load(Ordering::SeqCst) {
         // Cut off at a time-out, `main` has not returned: only the events
         // before it belong to the runtime.
@@ -288,6 +293,7 @@ fn from_snapshots(settings: &Settings, panic: Option<String>, end: End) -> Repor
         trace,
         end,
         unrecorded_threads: recorder::unrecorded_threads(),
+        recordable_threads: recorder::recordable_threads(),
         runtime_events,
     }
 }

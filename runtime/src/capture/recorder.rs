@@ -36,8 +36,8 @@ use std::ptr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
-use super::{DEFAULT_CAPACITY, Lines, Options};
-use crate::trace::{Kind, Region};
+use super::{Lines, Options};
+use crate::trace::{Kind, Region, Shortage};
 
 /// memlab's global allocator: `System` plus per-thread recording.
 pub struct Recorder;
@@ -61,8 +61,14 @@ const _: () = assert!(MAX_CHAINS < NO_CHAIN as usize, "chain ids fit in 16 bits"
 /// allocator); a thread recording alone takes one only when that changes.
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
-/// Threads currently inside [`record`]; zero means the allocator only forwards.
+/// Threads currently inside [`record`], plus [`ENDS_ON_FAILURE`] once set;
+/// zero means the allocator only forwards (and passes a null on unchecked).
 static RECORDING_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// The top bit of [`RECORDING_THREADS`]: a failed request ends the process
+/// (see [`end_on_allocation_failure`]). Kept in the same word so the idle
+/// path stays one load, a test and a jump: only a program that sets it has
+/// every call take the checked path.
+const ENDS_ON_FAILURE: usize = 1 << (usize::BITS - 1);
 
 /// Recording buffers not in use. Only touched outside the allocator path.
 /// Boxed so a buffer keeps its address while the allocator writes through it.
@@ -175,6 +181,9 @@ struct ThreadState {
     /// Never adopts a recording (see [`record_every_thread`]): memlab's own
     /// threads in a traced program.
     excluded: Cell<bool>,
+    /// Inside [`fallibly`]: a failed request returns null to its caller
+    /// even when [`end_on_allocation_failure`] is on.
+    fallible: Cell<bool>,
 }
 
 thread_local! {
@@ -187,8 +196,99 @@ thread_local! {
             stack_low: Cell::new(0),
             stack_high: Cell::new(0),
             excluded: Cell::new(false),
+            fallible: Cell::new(false),
         }
     };
+}
+
+// Allocation failure ----------------------------------------------------------
+//
+// A request `System` cannot serve returns null. A caller that asked fallibly
+// (`try_reserve`) handles it; every other caller goes to
+// `handle_alloc_error`, whose default on stable Rust prints its own lines
+// (and a backtrace under `RUST_BACKTRACE`) and aborts, and stable Rust has no
+// hook for it. A program that turns `end_on_allocation_failure` on (the
+// memlab CLI) ends instead at the first null, with one line and exit 1
+// (every call then takes the checked path, as while a thread records):
+// written with write(2), ended with _exit(2), no allocation, no lock. Its own
+// fallible requests (the recorder's buffers) run in `fallibly` and still see
+// the null. Another fallible caller in that program (`std::io::Read::read_to_end`
+// growing its buffer) ends the process too, where it would have returned an
+// error that the CLI would have turned into one line and exit 1 anyway.
+
+/// From now on, an allocation that fails outside [`fallibly`] ends the
+/// process with one line on stderr and exit status 1, instead of Rust's
+/// abort with a backtrace. For a program that recovers from no allocation
+/// failure (the memlab CLI); `try_reserve` elsewhere in it ends it too.
+/// Off by default, so a program that links memlab's library keeps Rust's own
+/// behaviour.
+pub fn end_on_allocation_failure() {
+    RECORDING_THREADS.fetch_or(ENDS_ON_FAILURE, Ordering::Relaxed);
+}
+
+/// Runs `f`, whose failed allocations return null to it as usual even when
+/// [`end_on_allocation_failure`] is on: for requests it handles itself.
+pub fn fallibly<R>(f: impl FnOnce() -> R) -> R {
+    let previous = STATE.try_with(|state| state.fallible.replace(true)).ok();
+    struct Restore(Option<bool>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(previous) = self.0 {
+                let _ = STATE.try_with(|state| state.fallible.set(previous));
+            }
+        }
+    }
+    let _restore = Restore(previous);
+    f()
+}
+
+/// A request `System` could not serve: null for its caller, or the end of
+/// the process (see above). Runs inside the allocator: no allocation, no lock.
+#[cold]
+#[inline(never)]
+fn failed(size: usize) -> *mut u8 {
+    let fallible = STATE
+        .try_with(|state| state.fallible.get())
+        .unwrap_or(false);
+    if RECORDING_THREADS.load(Ordering::Relaxed) & ENDS_ON_FAILURE != 0 && !fallible {
+        out_of_memory(size);
+    }
+    ptr::null_mut()
+}
+
+/// Writes one line naming the failed request's size and ends the process
+/// with status 1, allocating nothing.
+fn out_of_memory(size: usize) -> ! {
+    let mut line = [0u8; 192];
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| {
+        let k = bytes.len().min(line.len() - n);
+        line[n..n + k].copy_from_slice(&bytes[..k]);
+        n += k;
+    };
+    put(b"error: out of memory: a request for ");
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut rest = size;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    put(&digits[i..]);
+    put(b" bytes failed; free some memory or raise the limit (ulimit -v)\n");
+    #[cfg(unix)]
+    // SAFETY: write(2) reads `n` initialised bytes of `line`; _exit(2) ends
+    // the process at once. Both are async-signal-safe and allocate nothing.
+    unsafe {
+        libc::write(libc::STDERR_FILENO, line.as_ptr().cast(), n);
+        libc::_exit(1)
+    }
+    #[cfg(not(unix))]
+    std::process::abort()
 }
 
 /// Storage for one recording, allocated before it starts and reused after.
@@ -216,21 +316,76 @@ struct Buffers {
 }
 
 impl Buffers {
-    fn new(capacity: usize) -> Box<Buffers> {
-        Box::new(Buffers {
-            events: Vec::with_capacity(capacity),
+    /// Room for `capacity` events and their call chains, or `None` when the
+    /// memory is not there. Allocates fallibly (`try_reserve_exact`), outside
+    /// the allocator path, before any recording uses it; a chain table no
+    /// larger than the events could fill.
+    fn try_new(capacity: usize) -> Option<Box<Buffers>> {
+        let (chains, frames, slots) = Buffers::chain_room(capacity);
+        let mut buffers = Box::new(Buffers {
+            events: Vec::new(),
             limit: capacity,
             lost: 0,
             lines: Lines::Off,
             stack_low: 0,
             stack_top: 0,
-            chains: Vec::with_capacity(MAX_CHAINS),
-            frames: Vec::with_capacity(MAX_CHAIN_FRAMES),
-            slots: vec![0; MAX_CHAINS * 2],
+            chains: Vec::new(),
+            frames: Vec::new(),
+            slots: Vec::new(),
             unattributed: 0,
             live: NOT_LIVE,
             adopted: false,
-        })
+        });
+        let reserved = fallibly(|| {
+            buffers.events.try_reserve_exact(capacity).is_ok()
+                && buffers.chains.try_reserve_exact(chains).is_ok()
+                && buffers.frames.try_reserve_exact(frames).is_ok()
+                && buffers.slots.try_reserve_exact(slots).is_ok()
+        });
+        if !reserved {
+            return None;
+        }
+        buffers.slots.resize(slots, 0);
+        Some(buffers)
+    }
+
+    /// No room at all, allocating nothing but the `Box`: every event is lost
+    /// (`limit` is 0, so no chain is ever interned either).
+    fn empty() -> Buffers {
+        Buffers {
+            events: Vec::new(),
+            limit: 0,
+            lost: 0,
+            lines: Lines::Off,
+            stack_low: 0,
+            stack_top: 0,
+            chains: Vec::new(),
+            frames: Vec::new(),
+            slots: Vec::new(),
+            unattributed: 0,
+            live: NOT_LIVE,
+            adopted: false,
+        }
+    }
+
+    /// Chains, chain frames and index slots for a recording of `capacity`
+    /// events: each event has at most one new chain.
+    fn chain_room(capacity: usize) -> (usize, usize, usize) {
+        let chains = capacity.min(MAX_CHAINS);
+        let frames = capacity.saturating_mul(MAX_FRAMES).min(MAX_CHAIN_FRAMES);
+        // Kept at most half full, a power of two for the mask.
+        let slots = (2 * chains).next_power_of_two();
+        (chains, frames, slots)
+    }
+
+    /// The bytes [`Buffers::try_new`] reserves for `capacity` events.
+    pub(crate) fn bytes_for(capacity: usize) -> u64 {
+        let (chains, frames, slots) = Buffers::chain_room(capacity);
+        let size = |n: usize, each: usize| n as u64 * each as u64;
+        size(capacity, std::mem::size_of::<RawEvent>())
+            + size(chains, std::mem::size_of::<(u32, u32)>())
+            + size(frames, std::mem::size_of::<usize>())
+            + size(slots, std::mem::size_of::<u16>())
     }
 
     fn reset(&mut self, options: Options, stack_top: usize, stack_low: usize) {
@@ -257,7 +412,8 @@ impl Buffers {
             match self.slots[slot] {
                 0 => {
                     // Keep the index at most half full so probing stays short.
-                    let full = self.chains.len() >= MAX_CHAINS
+                    // Within the room reserved: the pushes never allocate.
+                    let full = self.chains.len() >= self.chains.capacity().min(MAX_CHAINS)
                         || self.frames.len() + chain.len() > self.frames.capacity();
                     if full {
                         self.unattributed += 1;
@@ -299,6 +455,9 @@ pub struct Recording<R> {
     /// The closure's result, or its panic message.
     pub outcome: Result<R, String>,
     buffers: Option<Box<Buffers>>,
+    /// The room asked for that memory could not give; the recording kept
+    /// the events that fit in what it could have.
+    pub shortage: Option<Shortage>,
 }
 
 impl<R> Recording<R> {
@@ -346,7 +505,10 @@ pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
 
     pause_panic_hooks();
     super::region::check_allocator();
-    let mut buffers = take_buffers(options.capacity);
+    let (mut buffers, shortage) = match take_buffers(options.capacity) {
+        Ok(buffers) => (buffers, None),
+        Err((buffers, shortage)) => (buffers, Some(shortage)),
+    };
     // Frame walks stay between the allocator's frame and this address:
     // `record`'s own locals sit above every frame `f` and the allocator run in.
     let marker = 0u8;
@@ -387,6 +549,7 @@ pub fn record<R>(options: Options, f: impl FnOnce() -> R) -> Recording<R> {
     Recording {
         outcome,
         buffers: Some(buffers),
+        shortage,
     }
 }
 
@@ -752,14 +915,30 @@ static ADOPT_LINES: AtomicBool = AtomicBool::new(true);
 pub fn record_every_thread(options: Options) {
     pause_panic_hooks();
     super::region::check_allocator();
+    // This thread first: frame walks may read up to the top of its stack.
+    let mut buffers = match take_buffers(options.capacity) {
+        Ok(buffers) => buffers,
+        Err((buffers, shortage)) => {
+            PROGRAM_SHORTAGE[0].store(shortage.events, Ordering::Relaxed);
+            PROGRAM_SHORTAGE[1].store(shortage.fits, Ordering::Relaxed);
+            buffers
+        }
+    };
+    // Then a spare for each thread the program may start, while they fit
+    // with memory to spare: threads that find none are counted as not
+    // recorded.
+    let program = program_bytes();
     for spare in &SPARE {
-        let buffers = Box::into_raw(take_buffers(options.capacity));
-        spare.store(buffers, Ordering::SeqCst);
+        let Some(buffers) =
+            pooled(options.capacity).or_else(|| room_to_spare(options.capacity, program))
+        else {
+            break;
+        };
+        spare.store(Box::into_raw(buffers), Ordering::SeqCst);
+        SPARES_MADE.fetch_add(1, Ordering::Relaxed);
     }
     ADOPT_CAPACITY.store(options.capacity, Ordering::Relaxed);
     ADOPT_LINES.store(options.lines != Lines::Off, Ordering::Relaxed);
-    // This thread: frame walks may read up to the top of its stack.
-    let mut buffers = take_buffers(options.capacity);
     let stack = thread_stack().unwrap_or((0, 0));
     buffers.reset(options, stack.1, stack.0);
     let raw = Box::into_raw(buffers);
@@ -768,6 +947,21 @@ pub fn record_every_thread(options: Options) {
     order_globally(true);
     std::mem::forget(Active::start(raw));
     ADOPTING.store(true, Ordering::SeqCst);
+}
+
+/// The events per thread [`record_every_thread`] was asked to keep, and
+/// the most it could have, when its own recording could not have that room
+/// (0: it could).
+static PROGRAM_SHORTAGE: [AtomicUsize; 2] = [const { AtomicUsize::new(0) }; 2];
+
+/// What [`record_every_thread`]'s own recording could not have, if anything.
+pub fn program_shortage() -> Option<Shortage> {
+    let events = PROGRAM_SHORTAGE[0].load(Ordering::Relaxed);
+    (events != 0).then(|| Shortage {
+        events,
+        bytes: Buffers::bytes_for(events),
+        fits: PROGRAM_SHORTAGE[1].load(Ordering::Relaxed),
+    })
 }
 
 /// Stops threads from adopting recordings, and this thread from recording.
@@ -788,6 +982,16 @@ pub fn exclude_this_thread() {
 /// Threads that started while every thread was recorded but found no room.
 pub fn unrecorded_threads() -> usize {
     UNRECORDED_THREADS.load(Ordering::Relaxed)
+}
+
+/// Spare recordings [`record_every_thread`] made: one per thread it can
+/// record, `MAX_ADOPTED` unless memory held fewer.
+static SPARES_MADE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many threads a program recorded by [`record_every_thread`] can have
+/// recorded besides its first.
+pub fn recordable_threads() -> usize {
+    SPARES_MADE.load(Ordering::Relaxed)
 }
 
 /// A thread's first allocator call while every thread is recorded: it takes
@@ -830,17 +1034,70 @@ fn adopt(state: &ThreadState) -> *mut Buffers {
     buffers
 }
 
-/// A pooled buffer that can hold `capacity` events, or a new one. Buffers are
-/// at least `DEFAULT_CAPACITY` long so any later recording can reuse them.
-fn take_buffers(capacity: usize) -> Box<Buffers> {
-    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    match pool.iter().position(|b| b.events.capacity() >= capacity) {
-        Some(i) => pool.swap_remove(i),
-        None => {
-            drop(pool);
-            Buffers::new(capacity.max(DEFAULT_CAPACITY))
-        }
+/// A pooled buffer that can hold `capacity` events, or a new one of exactly
+/// that size. When the memory for it is not there, the largest one (halving
+/// the capacity) that fits, and what was asked: the recording keeps the
+/// events that fit in it, and its caller says what would fit.
+fn take_buffers(capacity: usize) -> Result<Box<Buffers>, (Box<Buffers>, Shortage)> {
+    if let Some(buffers) = pooled(capacity) {
+        return Ok(buffers);
     }
+    let program = program_bytes();
+    let new = |events: usize| room_to_spare(events, program);
+    if let Some(buffers) = new(capacity) {
+        return Ok(buffers);
+    }
+    let mut fits = capacity / 2;
+    let buffers = loop {
+        if let Some(buffers) = pooled(fits).or_else(|| new(fits)) {
+            break buffers;
+        }
+        if fits == 0 {
+            // Even an empty one did not fit: record nothing (the `Box` is a
+            // few words; if that fails too, the process is out of memory).
+            break Box::new(Buffers::empty());
+        }
+        fits /= 2;
+    };
+    let shortage = Shortage {
+        events: capacity,
+        bytes: Buffers::bytes_for(capacity),
+        fits: buffers.events.capacity(),
+    };
+    Err((buffers, shortage))
+}
+
+/// The size of the program's file, which finding source lines maps.
+fn program_bytes() -> u64 {
+    std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map_or(0, |m| m.len())
+}
+
+/// A new room for `events`, only where it leaves memory for what is done
+/// with them afterwards: a trace takes an `Event` and a place in the merge
+/// order for each (104 bytes), and finding source lines maps the program's
+/// file (`program` bytes). Without that, a room that fits could leave a run
+/// without source lines, silently, or with no memory to report it.
+fn room_to_spare(events: usize, program: u64) -> Option<Box<Buffers>> {
+    let needed = Buffers::bytes_for(events)
+        .saturating_add((events as u64).saturating_mul(104))
+        .saturating_add(program);
+    match super::region::address_space_for(needed) {
+        true => Buffers::try_new(events),
+        false => None,
+    }
+}
+
+/// A pooled buffer with room for `capacity` events: the smallest such.
+fn pooled(capacity: usize) -> Option<Box<Buffers>> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let (i, _) = pool
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.events.capacity() >= capacity)
+        .min_by_key(|(_, b)| b.events.capacity())?;
+    Some(pool.swap_remove(i))
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -878,10 +1135,12 @@ impl Drop for Active {
 // lesson: global-alloc
 // SAFETY: every method forwards to `System` with the caller's arguments, so
 // `System` upholds the `GlobalAlloc` contract; recording only reads the
-// arguments and results and writes to this thread's pre-allocated buffer.
+// arguments and results and writes to this thread's pre-allocated buffer. A
+// null from `System` is returned as null, or ends the process (`failed`).
 unsafe impl GlobalAlloc for Recorder {
     // When no thread records (one relaxed load), each method is a jump to
-    // `System`; otherwise it takes the recording path below.
+    // `System`; otherwise, or once `end_on_allocation_failure` is on, it
+    // takes the recording path below, which checks for a null.
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's `layout` contract is passed on unchanged.
@@ -957,9 +1216,10 @@ unsafe fn alloc_recorded(kind: Kind, layout: Layout) -> *mut u8 {
             _ => System.alloc(layout),
         }
     };
-    if !block.is_null() {
-        record_event(kind, block, layout, 0, 0);
+    if block.is_null() {
+        return failed(layout.size());
     }
+    record_event(kind, block, layout, 0, 0);
     block
 }
 
@@ -985,17 +1245,18 @@ unsafe fn realloc_recorded(block: *mut u8, layout: Layout, new_size: usize) -> *
     // SAFETY: the caller's contract for `block`, `layout` and `new_size` is
     // passed on unchanged.
     let new_block = unsafe { System.realloc(block, layout, new_size) };
-    if !new_block.is_null() {
-        // `new_size` with `layout.align()` is valid: the caller guarantees it.
-        let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap_or(layout);
-        record_event(
-            Kind::Realloc,
-            new_block,
-            new_layout,
-            block as usize,
-            layout.size(),
-        );
+    if new_block.is_null() {
+        return failed(new_size);
     }
+    // `new_size` with `layout.align()` is valid: the caller guarantees it.
+    let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap_or(layout);
+    record_event(
+        Kind::Realloc,
+        new_block,
+        new_layout,
+        block as usize,
+        layout.size(),
+    );
     new_block
 }
 // lesson: end
@@ -1233,6 +1494,50 @@ mod tests {
             assert_eq!(usable_extra(usable, 100), UNKNOWN_USABLE);
         }
         assert_eq!(usable_extra(100, 100), 0);
+    }
+
+    #[test]
+    fn buffers_are_sized_from_the_capacity_asked() {
+        // Room for one event is a few hundred bytes, not the 52 MiB of the
+        // default capacity (the size every buffer had before).
+        let one = Buffers::try_new(1).unwrap();
+        assert_eq!(one.events.capacity(), 1);
+        assert!(Buffers::bytes_for(1) < 1024, "{}", Buffers::bytes_for(1));
+        let default = Buffers::bytes_for(crate::capture::DEFAULT_CAPACITY);
+        assert_eq!(default.div_ceil(1 << 20), 53);
+        // Room nothing can give: none, and no abort.
+        assert!(Buffers::try_new(usize::MAX / 64).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_recording_memory_cannot_give_keeps_what_fits_and_says_so() {
+        // In a child process: the room that fits may be gigabytes (never
+        // touched), which should not stay in this process's pool.
+        fn step() {
+            // More than any address space: the recording gets a room that
+            // fits (halving) and reports what it was asked.
+            let asked = 1 << 50;
+            let rec = record(
+                Options {
+                    capacity: asked,
+                    ..Options::default()
+                },
+                || drop(black_box(Box::new(1u8))),
+            );
+            let shortage = rec.shortage.expect("short of memory");
+            assert_eq!(shortage.events, asked);
+            assert!(shortage.fits < asked, "{shortage:?}");
+            assert_eq!(rec.events().len(), 2);
+            // Without a shortage there is none to report.
+            assert!(record(Options::default(), || ()).shortage.is_none());
+        }
+        use crate::capture::child::{Exit, run};
+        assert_eq!(
+            run(step),
+            Some(Exit::Code(0)),
+            "the step's assertions failed"
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@
 //! Other addresses (what a `&str` points to, say) are classified after the run
 //! from `/proc/self/maps`.
 
+use std::ptr;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use crate::trace::Region;
@@ -257,6 +258,50 @@ pub fn of_stack_address(address: usize, stack: Option<(usize, usize)>, main: boo
         }
         _ => Region::Unknown,
     }
+}
+
+/// Whether `bytes` of address space could be mapped now: a mapping with no
+/// access and no memory behind it, unmapped at once, so it changes nothing
+/// the allocator sees. `ulimit -v` (`RLIMIT_AS`) counts such a mapping as it
+/// counts any other.
+#[cfg(unix)]
+pub fn address_space_for(bytes: u64) -> bool {
+    let Ok(len) = usize::try_from(bytes) else {
+        return false;
+    };
+    if len == 0 {
+        return true;
+    }
+    // SAFETY: asks the kernel for a new private mapping anywhere, with no
+    // access; nothing reads or writes it, and it is unmapped before return.
+    unsafe {
+        let at = libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        );
+        if at == libc::MAP_FAILED {
+            return false;
+        }
+        libc::munmap(at, len);
+    }
+    true
+}
+
+#[cfg(not(unix))]
+pub fn address_space_for(_bytes: u64) -> bool {
+    true
+}
+
+/// Whether this is Linux without a readable `/proc/self/maps` (`/proc` not
+/// mounted): then the main thread's stack bounds, the mappings and the brk
+/// heap are unknown, and so are source lines and regions (the symboliser
+/// finds the program through `/proc/self/exe` too).
+pub fn proc_missing() -> bool {
+    cfg!(target_os = "linux") && std::fs::metadata("/proc/self/maps").is_err()
 }
 
 /// The process's mappings, read once after a run to classify addresses that

@@ -239,6 +239,25 @@ pub struct Loss {
     /// The room that would have kept every probe: the most of one kind that
     /// one thread tried to take.
     pub probes_wanted: usize,
+    /// A recording that could not have the room asked for, for lack of
+    /// memory (the smallest room any thread of the run got).
+    pub memory: Option<Shortage>,
+    /// `/proc/self/maps` could not be read (Linux without `/proc` mounted):
+    /// source lines (the frame walk needs the stack's bounds from it, the
+    /// symboliser the program's file from `/proc/self/exe`) and regions (the
+    /// mappings, the brk heap) could not be found.
+    pub proc_missing: bool,
+}
+
+/// Room for events that memory could not give a recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortage {
+    /// The events per thread asked for.
+    pub events: usize,
+    /// The bytes that room takes (events and their call chains).
+    pub bytes: u64,
+    /// The most events a recording could have instead (0: none).
+    pub fits: usize,
 }
 
 /// The blocks live after the first `count` events: address → index of the
