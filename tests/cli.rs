@@ -93,6 +93,20 @@ fn bad_flags_and_widths_are_usage_errors() {
 }
 
 #[test]
+fn options_before_the_command_get_the_command_line_that_works() {
+    let (_, stderr) = check(&["--color", "never", "list"], 2);
+    assert_eq!(
+        stderr,
+        "error: options go after the command: memlab list --color never\n"
+    );
+    let (_, stderr) = check(&["--width", "80", "trace", "box"], 2);
+    assert_eq!(
+        stderr,
+        "error: options go after the command: memlab trace box --width 80\n"
+    );
+}
+
+#[test]
 fn help_and_version_exit_0() {
     let (stdout, _) = check(&["--help"], 0);
     assert!(stdout.contains("trace"));

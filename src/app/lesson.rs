@@ -200,7 +200,9 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                     _ => break reply,
                 };
                 if prompt.piped() {
-                    writeln!(out, " {}", typed.trim())?;
+                    let echo = typed.trim();
+                    let space = if echo.is_empty() { "" } else { " " };
+                    writeln!(out, "{space}{echo}")?;
                 } else if !screen.redraw {
                     writeln!(out)?;
                 }

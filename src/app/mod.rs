@@ -184,6 +184,27 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     if let Some(ContextValue::String(s)) = e.get(ContextKind::SuggestedArg) {
         message.push_str(&format!(" (did you mean '{s}'?)"));
     }
+    // `memlab --color never list`: each command takes its options after it.
+    if e.kind() == ErrorKind::ArgumentConflict
+        && let Some(command) = message
+            .strip_prefix("the subcommand '")
+            .and_then(|rest| rest.split('\'').next())
+    {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if let Some(at) = args.iter().position(|a| a == command) {
+            let reordered: Vec<&str> = args[at..]
+                .iter()
+                .chain(&args[..at])
+                .map(String::as_str)
+                .collect();
+            message = format!(
+                "options go after the command: memlab {}",
+                shell_words::join(reordered)
+            );
+            report(&message);
+            return ExitCode::from(2);
+        }
+    }
     let code = u8::try_from(e.exit_code()).unwrap_or(2);
     report(&format!("{message}. See 'memlab --help'."));
     ExitCode::from(code)

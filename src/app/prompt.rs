@@ -114,7 +114,8 @@ impl Prompt {
         } else {
             self.line().map(|line| match parse_line(&line) {
                 Key::Quit => Reply::Key(Key::Quit),
-                _ => Reply::Answer(line),
+                // What was typed is echoed and quoted back: shown visibly.
+                _ => Reply::Answer(crate::text::clean_line(&line).into_owned()),
             })
         };
         if reply.is_none() {
@@ -157,7 +158,7 @@ impl Prompt {
             .flatten()
             .and_then(|bytes| String::from_utf8(bytes).ok());
         match &line {
-            Some(text) => self.typed = text.trim().to_string(),
+            Some(text) => self.typed = crate::text::clean_line(text.trim()).into_owned(),
             None => self.ended = true,
         }
         line
@@ -361,10 +362,10 @@ fn read_answer(echo: &mut impl Write) -> Option<Reply> {
             KeyCode::Enter if typed.trim().eq_ignore_ascii_case("q") => {
                 break Reply::Key(Key::Quit);
             }
-            KeyCode::Enter => break Reply::Answer(typed),
+            KeyCode::Enter => break Reply::Answer(crate::text::clean_line(&typed).into_owned()),
             KeyCode::Left | KeyCode::PageUp if typed.is_empty() => break Reply::Key(Key::Back),
             KeyCode::Right | KeyCode::PageDown if typed.is_empty() => {
-                break Reply::Answer(typed);
+                break Reply::Answer(crate::text::clean_line(&typed).into_owned());
             }
             KeyCode::Backspace if typed.pop().is_some() => {
                 let _ = write!(echo, "\x08 \x08");

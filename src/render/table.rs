@@ -596,15 +596,22 @@ fn notes(trace: &Trace) -> Vec<String> {
     let unattributed = trace.unattributed();
     if unattributed > 0 && trace.loss.proc_missing {
         notes.push(format!(
-            "{unattributed} events have no source line in {}: source lines need \
-             /proc/self/maps and /proc/self/exe, which could not be read (is /proc mounted?)",
+            "{} no source line in {}: source lines need /proc/self/maps and \
+             /proc/self/exe, which could not be read (is /proc mounted?)",
+            events_have(unattributed),
             trace.source.file_name()
         ));
     } else if unattributed > 0 {
         notes.push(format!(
-            "{unattributed} events have no source line in {}: their call chain did not pass \
-             through it, or this build has no line tables",
-            trace.source.file_name()
+            "{} no source line in {}: {} did not pass through it, or this build has no \
+             line tables",
+            events_have(unattributed),
+            trace.source.file_name(),
+            if unattributed == 1 {
+                "its call chain"
+            } else {
+                "their call chains"
+            }
         ));
     }
     if trace.loss.proc_missing {
@@ -616,4 +623,12 @@ fn notes(trace: &Trace) -> Vec<String> {
         );
     }
     notes
+}
+
+/// "1 event has", "3 events have".
+fn events_have(n: usize) -> String {
+    match n {
+        1 => "1 event has".to_string(),
+        n => format!("{n} events have"),
+    }
 }
