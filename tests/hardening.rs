@@ -369,7 +369,10 @@ fn clap_rejects() -> Vec<(Vec<OsString>, &'static str)> {
         (args(&["trace", "box", "--width", "5"]), "40..=400"),
         (args(&["trace", "box", "--width", "100000"]), "40..=400"),
         // Options go after their command.
-        (args(&["--width", "80", "trace", "box"]), "'trace'"),
+        (
+            args(&["--width", "80", "trace", "box"]),
+            "options go after the command: memlab trace box --width 80",
+        ),
         (args(&["list", "--width", "wide"]), "wide"),
         (args(&["--width"]), "--width"),
         (args(&["list", "--color", "sometimes"]), "sometimes"),

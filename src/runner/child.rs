@@ -16,8 +16,11 @@ use super::source::UserFile;
 /// Output kept of each of the program's streams; the rest is counted.
 const KEPT: usize = 64 << 10;
 /// After the time-out, how long the program's own watchdog has to write
-/// what it recorded before memlab kills it.
-const GRACE: Duration = Duration::from_secs(3);
+/// what it recorded before memlab kills it. Writing means naming every
+/// event's source line, which on a loaded machine with libc's debug info
+/// installed took most of the 3 s this once was: 10 s only bounds a child
+/// whose watchdog never comes.
+const GRACE: Duration = Duration::from_secs(10);
 
 /// What the program printed on one stream.
 #[derive(Clone, Debug, Default)]
