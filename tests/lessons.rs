@@ -258,7 +258,7 @@ fn first_verdict(lesson: &str, input: &str) -> (String, String) {
 #[test]
 fn unreadable_and_tricky_answers_are_asked_again_never_revealed() {
     // vec-growth's first prediction: the capacity after the fifth push is 8.
-    let hint = "memlab cannot read that as an answer: type a whole number";
+    let hint = "Not an answer memlab can read: type a whole number";
     for (input, hints, verdict) in [
         ("\nlots\nnone\n8\n", 2, "✓ The live run agrees: 8."),
         ("eight\n", 0, "✓ The live run agrees: 8."),

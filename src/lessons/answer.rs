@@ -60,16 +60,13 @@ pub fn judge(expected: Value, typed: &str) -> Verdict {
 /// What a reader is asked to type, for the hint after an unreadable answer.
 pub fn expected_form(expected: Value) -> String {
     match expected {
-        Value::Number(_) => "a whole number, such as 8, 0x8, eight or 64 B".into(),
+        Value::Number(_) => "a whole number (8, 0x8, eight, 64 B)".into(),
         Value::YesNo(_) => "yes or no".into(),
-        Value::Word(word) => {
-            let set = if REGION_NAMES.contains(&word) {
-                &REGION_NAMES[..]
-            } else {
-                &KIND_NAMES[..]
-            };
-            format!("one of {}", set.join(", "))
+        // Short enough for the prompt line of an 80-column screen.
+        Value::Word(word) if REGION_NAMES.contains(&word) => {
+            "a region's name (heap, mmap, stack …)".into()
         }
+        Value::Word(_) => "an event's kind (alloc, dealloc …)".into(),
     }
 }
 
@@ -313,6 +310,18 @@ mod tests {
         assert!(expected_form(Value::Number(8)).contains("whole number"));
         assert_eq!(expected_form(Value::YesNo(true)), "yes or no");
         assert!(expected_form(Value::Word("mmap")).contains("heap"));
-        assert!(expected_form(Value::Word("alloc")).contains("realloc"));
+        assert!(expected_form(Value::Word("alloc")).contains("dealloc"));
+        for value in [
+            Value::Number(8),
+            Value::YesNo(true),
+            Value::Word("mmap"),
+            Value::Word("alloc"),
+        ] {
+            let hint = format!(
+                "Not an answer memlab can read: type {}.",
+                expected_form(value)
+            );
+            assert!(hint.chars().count() < 80, "{hint}");
+        }
     }
 }

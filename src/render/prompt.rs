@@ -48,7 +48,7 @@ pub fn go_to(of: usize) -> String {
 /// After an answer memlab cannot read: what to type instead. The answer is
 /// not given away.
 pub fn unreadable(expected: &str, width: usize) -> String {
-    let text = format!("memlab cannot read that as an answer: type {expected}, then Enter.");
+    let text = format!("Not an answer memlab can read: type {expected}.");
     paint(&super::fill(&text, width.saturating_sub(1)), Style::Dim)
 }
 
