@@ -535,8 +535,34 @@ fn excerpt(words: &[&str], line: usize) -> Result<View, (usize, String)> {
     let text: Vec<&str> = lines.take_while(|l| l.trim() != "// lesson: end").collect();
     Ok(View::Excerpt {
         file,
-        text: text.join("\n"),
+        text: elide(&text),
     })
+}
+
+/// The lines of an excerpt with each stretch from `// lesson: skip <what>` to
+/// `// lesson: resume` replaced by one comment, `// … <what>`, at the skip
+/// line's indentation: a lesson quotes the lines that teach and says what it
+/// left out.
+fn elide(lines: &[&str]) -> String {
+    let mut kept = Vec::with_capacity(lines.len());
+    let mut skipping = false;
+    for line in lines {
+        let trimmed = line.trim();
+        if let Some(what) = trimmed.strip_prefix("// lesson: skip") {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            kept.push(
+                format!("{indent}// … {}", what.trim())
+                    .trim_end()
+                    .to_string(),
+            );
+            skipping = true;
+        } else if trimmed == "// lesson: resume" {
+            skipping = false;
+        } else if !skipping {
+            kept.push(line.to_string());
+        }
+    }
+    kept.join("\n")
 }
 
 /// Every lesson has a "Predict" quote, each answered by the `answer` right
@@ -563,4 +589,26 @@ fn check_predictions(lesson: &Lesson) -> Result<(), (usize, String)> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elide;
+
+    #[test]
+    fn an_excerpt_says_what_it_skips_at_the_skipped_lines_indentation() {
+        let lines = [
+            "fn alloc() {",
+            "    // lesson: skip the other methods: the same shape",
+            "    fn dealloc() {}",
+            "    // lesson: resume",
+            "}",
+            "// lesson: skip",
+            "tail",
+        ];
+        assert_eq!(
+            elide(&lines),
+            "fn alloc() {\n    // … the other methods: the same shape\n}\n// …"
+        );
+    }
 }
