@@ -145,6 +145,8 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
     }
     let mut out = Output::stdout(settings.ascii);
     let width = usize::from(settings.width);
+    // A verdict is prose: at most the prose's measure wide.
+    let measure = width.min(render::MEASURE);
     let screen = Screen::stdout();
     let mut prompt = Prompt::stdin();
     let (pages, predictions) = pages(pieces, screen.room());
@@ -171,7 +173,7 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                         write!(out, "\n{}\n", render::prompt::answer())?;
                     }
                     let typed = answers[i].clone().flatten();
-                    writeln!(out, "{}", verdict(predictions[i], typed.as_deref(), width))?;
+                    writeln!(out, "{}", verdict(predictions[i], typed.as_deref(), measure))?;
                 }
             }
             out.flush()?;
@@ -256,7 +258,7 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                 lines.push(String::new());
                 lines.push(format!("{}{said}", render::prompt::answer()));
             }
-            let judged = verdict(predictions[i], typed.as_deref(), width);
+            let judged = verdict(predictions[i], typed.as_deref(), measure);
             lines.extend(judged.lines().map(str::to_string));
         }
         let pause = render::prompt::pause(at + 1, count, page.more, width);
