@@ -2,46 +2,51 @@
 
 use std::collections::HashMap;
 use std::ffi::c_void;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::Recorded;
 use super::recorder::RawEvent;
 
-/// The (file, line) of each frame inlined at one return address, innermost first.
-type InlinedFrames = Vec<(Option<PathBuf>, Option<u32>)>;
+/// What one return address says about the scenario's file: `None` when no
+/// frame inlined there is in it, else the line of the innermost such frame
+/// (which may itself be unknown).
+type InFile = Option<Option<u32>>;
 
 /// Finds, for a captured call chain, the innermost frame in one source file.
-/// Symbolises each return address once (about 6 ms for the first, cold).
+/// Symbolises each return address once (about 6 ms for the first, cold) and
+/// decides once whether it is in the file: a long trace repeats a few
+/// addresses, and comparing paths per event was most of the time after a run.
 pub(super) struct Resolver<'a> {
     file: &'a Path,
-    /// Return address → the (file, line) of each frame inlined there, innermost first.
-    symbols: HashMap<usize, InlinedFrames>,
+    /// Return address → whether it is in the file, and at which line.
+    addresses: HashMap<usize, InFile>,
 }
 
 impl<'a> Resolver<'a> {
     pub(super) fn new(file: &'a Path) -> Self {
         Resolver {
             file,
-            symbols: HashMap::new(),
+            addresses: HashMap::new(),
         }
     }
 
     pub(super) fn line(&mut self, recording: &dyn Recorded, event: &RawEvent) -> Option<u32> {
         let chain = recording.chain(event)?;
         for &ip in chain {
-            let frames = self.symbols.entry(ip).or_insert_with(|| {
-                let mut frames = Vec::new();
-                // `resolve` looks up the call instruction just before `ip`.
+            let file = self.file;
+            let in_file = *self.addresses.entry(ip).or_insert_with(|| {
+                let mut found = None;
+                // `resolve` looks up the call instruction just before `ip`,
+                // innermost inlined frame first.
                 backtrace::resolve(ip as *mut c_void, |symbol| {
-                    frames.push((symbol.filename().map(Path::to_path_buf), symbol.lineno()));
+                    if found.is_none() && symbol.filename().is_some_and(|f| f.ends_with(file)) {
+                        found = Some(symbol.lineno());
+                    }
                 });
-                frames
+                found
             });
-            let in_file = frames
-                .iter()
-                .find(|(file, _)| file.as_deref().is_some_and(|f| f.ends_with(self.file)));
-            if let Some((_, line)) = in_file {
-                return *line;
+            if let Some(line) = in_file {
+                return line;
             }
         }
         None
