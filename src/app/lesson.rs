@@ -173,7 +173,11 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                         write!(out, "\n{}\n", render::prompt::answer())?;
                     }
                     let typed = answers[i].clone().flatten();
-                    writeln!(out, "{}", verdict(predictions[i], typed.as_deref(), measure))?;
+                    writeln!(
+                        out,
+                        "{}",
+                        verdict(predictions[i], typed.as_deref(), measure)
+                    )?;
                 }
             }
             out.flush()?;
