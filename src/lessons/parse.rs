@@ -535,20 +535,27 @@ fn excerpt(words: &[&str], line: usize) -> Result<View, (usize, String)> {
     let text: Vec<&str> = lines.take_while(|l| l.trim() != "// lesson: end").collect();
     Ok(View::Excerpt {
         file,
-        text: elide(&text),
+        text: elide(&text).map_err(|e| (line, format!("{file} '{marker}': {e}")))?,
     })
 }
 
 /// The lines of an excerpt with each stretch from `// lesson: skip <what>` to
 /// `// lesson: resume` replaced by one comment, `// … <what>`, at the skip
 /// line's indentation: a lesson quotes the lines that teach and says what it
-/// left out.
-fn elide(lines: &[&str]) -> String {
+/// left out. A skip never resumed, or a resume with no skip, is an error:
+/// either would quietly quote the wrong lines.
+fn elide(lines: &[&str]) -> Result<String, String> {
     let mut kept = Vec::with_capacity(lines.len());
     let mut skipping = false;
     for line in lines {
         let trimmed = line.trim();
-        if let Some(what) = trimmed.strip_prefix("// lesson: skip") {
+        let skip = trimmed
+            .strip_prefix("// lesson: skip")
+            .filter(|what| what.is_empty() || what.starts_with(' '));
+        if let Some(what) = skip {
+            if skipping {
+                return Err("a '// lesson: skip' inside another skip".into());
+            }
             let indent = &line[..line.len() - line.trim_start().len()];
             kept.push(
                 format!("{indent}// … {}", what.trim())
@@ -557,12 +564,18 @@ fn elide(lines: &[&str]) -> String {
             );
             skipping = true;
         } else if trimmed == "// lesson: resume" {
+            if !skipping {
+                return Err("a '// lesson: resume' with no skip before it".into());
+            }
             skipping = false;
         } else if !skipping {
             kept.push(line.to_string());
         }
     }
-    kept.join("\n")
+    if skipping {
+        return Err("a '// lesson: skip' with no '// lesson: resume' after it".into());
+    }
+    Ok(kept.join("\n"))
 }
 
 /// Every lesson has a "Predict" quote, each answered by the `answer` right
@@ -605,10 +618,23 @@ mod tests {
             "}",
             "// lesson: skip",
             "tail",
+            "// lesson: resume",
         ];
         assert_eq!(
-            elide(&lines),
-            "fn alloc() {\n    // … the other methods: the same shape\n}\n// …"
+            elide(&lines).as_deref(),
+            Ok("fn alloc() {\n    // … the other methods: the same shape\n}\n// …")
+        );
+    }
+
+    #[test]
+    fn an_excerpt_with_a_skip_never_resumed_or_a_stray_resume_is_an_error() {
+        assert!(elide(&["a", "// lesson: skip rest", "b"]).is_err());
+        assert!(elide(&["a", "// lesson: resume", "b"]).is_err());
+        assert!(elide(&["// lesson: skip", "// lesson: skip", "// lesson: resume"]).is_err());
+        // A line that only starts like the marker is code, kept as it is.
+        assert_eq!(
+            elide(&["// lesson: skipped"]).as_deref(),
+            Ok("// lesson: skipped")
         );
     }
 }
