@@ -1138,9 +1138,8 @@ impl Drop for Active {
 // arguments and results and writes to this thread's pre-allocated buffer. A
 // null from `System` is returned as null, or ends the process (`failed`).
 unsafe impl GlobalAlloc for Recorder {
-    // When no thread records (one relaxed load), each method is a jump to
-    // `System`; otherwise, or once `end_on_allocation_failure` is on, it
-    // takes the recording path below, which checks for a null.
+    // Idle (one relaxed load): a jump to `System`. Recording, or once
+    // failures end the process: the recording path, which checks for null.
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's `layout` contract is passed on unchanged.
@@ -1152,6 +1151,7 @@ unsafe impl GlobalAlloc for Recorder {
             }
         }
     }
+    // lesson: skip alloc_zeroed, dealloc and realloc: the same test and call
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -1188,18 +1188,19 @@ unsafe impl GlobalAlloc for Recorder {
             }
         }
     }
+    // lesson: resume
 }
 
-/// Runs a recording path so that its call stays a call. The fence after it
-/// emits no instruction, but without it a method inlined at the end of a
-/// function could compile to a jump to the recording path, leaving that
-/// function's frame before the frame walk looks for it.
-#[inline(always)]
-fn not_a_tail_call<T>(path: impl FnOnce() -> T) -> T {
-    let result = path();
-    std::sync::atomic::compiler_fence(Ordering::SeqCst);
-    result
+/// `dealloc` while some thread records: the event first, so the block cannot
+/// be handed out again before its free is recorded, then `System`. Its
+/// safety contract is `GlobalAlloc::dealloc`'s.
+#[inline(never)]
+unsafe fn dealloc_recorded(block: *mut u8, layout: Layout) {
+    record_event(Kind::Dealloc, block, layout, 0, 0);
+    // SAFETY: the caller guarantees `block` was allocated here with `layout`.
+    unsafe { System.dealloc(block, layout) }
 }
+// lesson: skip alloc_recorded and realloc_recorded: `System` first, then the event
 
 /// `alloc` or `alloc_zeroed` while some thread records: `System` first, then
 /// the event. Out of line, like the other two, so that the methods above stay
@@ -1221,18 +1222,6 @@ unsafe fn alloc_recorded(kind: Kind, layout: Layout) -> *mut u8 {
     }
     record_event(kind, block, layout, 0, 0);
     block
-}
-
-/// `dealloc` while some thread records: the event first, so the block cannot
-/// be handed out again before its free is recorded, then `System`.
-///
-/// # Safety
-/// As for `GlobalAlloc::dealloc`.
-#[inline(never)]
-unsafe fn dealloc_recorded(block: *mut u8, layout: Layout) {
-    record_event(Kind::Dealloc, block, layout, 0, 0);
-    // SAFETY: the caller guarantees `block` was allocated here with `layout`.
-    unsafe { System.dealloc(block, layout) }
 }
 
 /// `realloc` while some thread records: `System.realloc` (which grows in
@@ -1259,6 +1248,18 @@ unsafe fn realloc_recorded(block: *mut u8, layout: Layout, new_size: usize) -> *
     );
     new_block
 }
+
+/// Runs a recording path so that its call stays a call. The fence after it
+/// emits no instruction, but without it a method inlined at the end of a
+/// function could compile to a jump to the recording path, leaving that
+/// function's frame before the frame walk looks for it.
+#[inline(always)]
+fn not_a_tail_call<T>(path: impl FnOnce() -> T) -> T {
+    let result = path();
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
+    result
+}
+// lesson: resume
 // lesson: end
 
 // lesson: record-event
