@@ -23,16 +23,10 @@ pub(super) fn run(
 ) -> Result<(), Error> {
     let settings = context.settings;
     let found = match &context.lessons_dir {
-        None => {
-            let mut all =
-                lessons::embedded(context.catalogue).map_err(|e| Error::Failure(e.to_string()))?;
-            match all.iter().position(|l| l.id == id) {
-                Some(i) => Ok(all.swap_remove(i)),
-                None => Err(all.into_iter().map(|l| l.id).collect()),
-            }
-        }
-        // Only this lesson is read and parsed: the others in the folder
+        // Only this lesson is parsed (and, from a folder, read): the others
         // cost nothing.
+        None => lessons::embedded_one(id, context.catalogue)
+            .map_err(|e| Error::Failure(e.to_string()))?,
         Some(dir) => lessons::from_dir(dir, id, context.catalogue).map_err(load_error)?,
     };
     let lesson = &match found {

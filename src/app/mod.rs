@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::lessons::{self, Lesson, Listed, LoadError};
+use crate::lessons::{self, Listed, LoadError};
 use crate::render::{self, AddressMode, Settings, style};
 use crate::scenarios::Catalogue;
 use crate::trace::Source;
@@ -343,7 +343,7 @@ fn run(context: &Context) -> Result<(), Error> {
 fn completions(context: &Context, shell: clap_complete::Shell) -> Result<(), Error> {
     use clap::CommandFactory;
     use clap::builder::PossibleValuesParser;
-    let lessons: Vec<&'static str> = lessons::embedded(context.catalogue)
+    let lessons: Vec<&'static str> = lessons::embedded_listed(context.catalogue)
         .map_err(|e| Error::Failure(e.to_string()))?
         .into_iter()
         // Leaked: this process prints the script and ends.
@@ -428,9 +428,9 @@ fn listed(context: &Context) -> Vec<Source> {
 /// The lessons `list` and the welcome show: their front matter.
 fn listed_lessons(context: &Context) -> Result<Vec<Listed>, Error> {
     match context.lessons_dir {
-        None => lessons::embedded(context.catalogue)
-            .map(|all| all.iter().map(Lesson::listed).collect())
-            .map_err(|e| Error::Failure(e.to_string())),
+        None => {
+            lessons::embedded_listed(context.catalogue).map_err(|e| Error::Failure(e.to_string()))
+        }
         Some(dir) => lessons::list_dir(dir, context.catalogue).map_err(load_error),
     }
 }

@@ -294,6 +294,40 @@ pub fn embedded(scenarios: &dyn Scenarios) -> Result<Vec<Lesson>, LessonError> {
     Ok(lessons)
 }
 
+/// The front matter of the lessons built into memlab, in order: what `memlab
+/// list` needs, without parsing any lesson's body.
+pub fn embedded_listed(scenarios: &dyn Scenarios) -> Result<Vec<Listed>, LessonError> {
+    let mut listed = EMBEDDED
+        .iter()
+        .map(|(file, text)| {
+            let id = file.trim_end_matches(".md");
+            parse::front(id, &format!("lessons/{file}"), text, scenarios)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    listed.sort_by(|a, b| (a.meta.order, &a.id).cmp(&(b.meta.order, &b.id)));
+    Ok(listed)
+}
+
+/// The built-in lesson `id`, parsed whole, or else the ids of them all: a
+/// command that shows one lesson parses only that one.
+pub fn embedded_one(
+    id: &str,
+    scenarios: &dyn Scenarios,
+) -> Result<Result<Lesson, Vec<String>>, LessonError> {
+    let ids = || {
+        EMBEDDED
+            .iter()
+            .map(|(file, _)| file.trim_end_matches(".md").to_string())
+    };
+    match EMBEDDED
+        .iter()
+        .find(|(file, _)| file.trim_end_matches(".md") == id)
+    {
+        Some((file, text)) => parse(id, &format!("lessons/{file}"), text, scenarios).map(Ok),
+        None => Ok(Err(ids().collect())),
+    }
+}
+
 /// The most a lesson file may hold. A lesson is a few KB; 1 MiB is
 /// generous, and it bounds the work of reading, parsing and showing one.
 pub const MOST_BYTES: usize = 1 << 20;
