@@ -3,22 +3,117 @@
 //!
 //! The document is streamed to the writer as it is serialised: a trace of a
 //! million events never exists as a tree in memory. Fields are declared in
-//! alphabetical order, so every object's keys come out sorted.
+//! alphabetical order, so every object's keys come out sorted. The document
+//! is indented, and each item of a list (an event, a stack row, a block) is
+//! one line: easy to read and to `grep`, and a third of the bytes.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde::ser::Serializer;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use crate::trace::{Event, Local, Observation, Trace};
 
-/// Writes the trace as pretty-printed JSON and a final newline.
+/// Writes the trace as JSON (indented, one line per list item) and a final
+/// newline.
 pub fn write(trace: &Trace, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, &Document(trace))?;
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, ItemLines::default());
+    Document(trace).serialize(&mut serializer)?;
     out.write_all(b"\n")?;
     out.flush()
+}
+
+/// serde_json's pretty formatter for the document and its lists, its
+/// compact one inside each item of a list: every event on a line of its own.
+#[derive(Default)]
+struct ItemLines {
+    pretty: PrettyFormatter<'static>,
+    /// For each open array or object: whether it is written compactly.
+    compact: Vec<bool>,
+    /// Whether the innermost open container is an array.
+    in_array: Vec<bool>,
+}
+
+impl ItemLines {
+    /// Whether the innermost open container is written compactly.
+    fn is_compact(&self) -> bool {
+        self.compact.last().copied().unwrap_or(false)
+    }
+
+    /// Opens a container: compact inside a compact one, or as an item of a
+    /// list below the top level.
+    fn open(&mut self, array: bool) -> bool {
+        let compact = self.is_compact()
+            || (self.in_array.last().copied().unwrap_or(false) && self.compact.len() >= 2);
+        self.compact.push(compact);
+        self.in_array.push(array);
+        compact
+    }
+
+    fn close(&mut self) -> bool {
+        self.in_array.pop();
+        self.compact.pop().unwrap_or(false)
+    }
+}
+
+impl Formatter for ItemLines {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.open(true) {
+            true => CompactFormatter.begin_array(w),
+            false => self.pretty.begin_array(w),
+        }
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.close() {
+            true => CompactFormatter.end_array(w),
+            false => self.pretty.end_array(w),
+        }
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        match self.is_compact() {
+            true => CompactFormatter.begin_array_value(w, first),
+            false => self.pretty.begin_array_value(w, first),
+        }
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.is_compact() {
+            true => CompactFormatter.end_array_value(w),
+            false => self.pretty.end_array_value(w),
+        }
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.open(false) {
+            true => CompactFormatter.begin_object(w),
+            false => self.pretty.begin_object(w),
+        }
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.close() {
+            true => CompactFormatter.end_object(w),
+            false => self.pretty.end_object(w),
+        }
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        match self.is_compact() {
+            true => CompactFormatter.begin_object_key(w, first),
+            false => self.pretty.begin_object_key(w, first),
+        }
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.is_compact() {
+            true => CompactFormatter.begin_object_value(w),
+            false => self.pretty.begin_object_value(w),
+        }
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.is_compact() {
+            true => CompactFormatter.end_object_value(w),
+            false => self.pretty.end_object_value(w),
+        }
+    }
 }
 
 /// The trace as a JSON value (for tests and tools that want the tree).
@@ -29,6 +124,16 @@ pub fn trace(trace: &Trace) -> serde_json::Value {
 /// An address as JSON has it: a string, `0x` and lowercase hex.
 fn address(address: usize) -> String {
     format!("{address:#x}")
+}
+
+/// An address written as [`address`] writes it, without making a `String`.
+#[derive(Clone, Copy)]
+struct Address(usize);
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:#x}", self.0))
+    }
 }
 
 struct Document<'t>(&'t Trace);
@@ -83,13 +188,13 @@ impl<T: Serialize> Serialize for Seq<'_, T> {
 
 #[derive(Serialize)]
 struct EventJson<'t> {
-    address: String,
+    address: Address,
     align: usize,
     file: Option<&'t str>,
     kind: &'static str,
     line: Option<u32>,
     moved: Option<bool>,
-    old_address: Option<String>,
+    old_address: Option<Address>,
     old_size: Option<usize>,
     region: &'static str,
     seq: usize,
@@ -101,13 +206,13 @@ struct EventJson<'t> {
 impl<'t> EventJson<'t> {
     fn new(trace: &'t Trace, e: &Event) -> Self {
         EventJson {
-            address: address(e.address),
+            address: Address(e.address),
             align: e.align,
             file: e.line.map(|_| &*trace.source.file),
             kind: e.kind.name(),
             line: e.line,
             moved: e.moved(),
-            old_address: e.old.map(|(a, _)| address(a)),
+            old_address: e.old.map(|(a, _)| Address(a)),
             old_size: e.old.map(|(_, s)| s),
             region: e.region.name(),
             seq: e.seq,
