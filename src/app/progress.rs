@@ -242,7 +242,15 @@ fn default_path() -> Option<PathBuf> {
 fn read(path: &Path) -> Result<Option<State>, String> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // No such file (nor can there be one, under a file): a new reader.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
         Err(e) => return Err(format!("cannot read it: {e}")),
     };
     if !file.metadata().is_ok_and(|m| m.is_file()) {
