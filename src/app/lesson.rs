@@ -33,8 +33,8 @@ pub(super) fn open(context: &Context, id: Option<&str>, how: How) -> Result<(), 
         Some(id) => id.to_string(),
         None => match store.state().last.clone() {
             Some(last) => last,
-            None => match next_id(context, &store)? {
-                Some(id) => id,
+            None => match next_lesson(context, &store)? {
+                Some((id, _)) => id,
                 None => return super::print(&render::list::all_read(), context.settings),
             },
         },
@@ -50,16 +50,8 @@ pub(super) fn next(
     layout: Option<LayoutChoice>,
 ) -> Result<(), Error> {
     let mut store = Store::open(context.state);
-    let lessons = listed_lessons(context)?;
-    let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
-    let (id, resume) = match store.state().standing(&ids) {
-        Standing::LeftOff { id, .. } => (id.to_string(), true),
-        Standing::Next { id } => (id.to_string(), false),
-        Standing::New => match ids.first() {
-            Some(id) => (id.to_string(), false),
-            None => return Err(Error::Usage("there are no lessons to read".into())),
-        },
-        Standing::AllDone => return super::print(&render::list::all_read(), context.settings),
+    let Some((id, resume)) = next_lesson(context, &store)? else {
+        return super::print(&render::list::all_read(), context.settings);
     };
     let how = How {
         step,
@@ -70,13 +62,15 @@ pub(super) fn next(
     run(context, &id, how, &mut store)
 }
 
-/// The lesson `memlab next` would open, if any is left.
-fn next_id(context: &Context, store: &Store) -> Result<Option<String>, Error> {
+/// The lesson `memlab next` opens, and whether it goes on where the reader
+/// quit it; `None` when every lesson is read.
+fn next_lesson(context: &Context, store: &Store) -> Result<Option<(String, bool)>, Error> {
     let lessons = listed_lessons(context)?;
     let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
     Ok(match store.state().standing(&ids) {
-        Standing::LeftOff { id, .. } | Standing::Next { id } => Some(id.to_string()),
-        Standing::New => ids.first().map(|id| id.to_string()),
+        Standing::LeftOff { id, .. } => Some((id.to_string(), true)),
+        Standing::Next { id } => Some((id.to_string(), false)),
+        Standing::New => ids.first().map(|id| (id.to_string(), false)),
         Standing::AllDone => None,
     })
 }

@@ -90,7 +90,8 @@ impl State {
     }
 
     /// Where a reader of the lessons `ids` (in course order) stands: the
-    /// lesson left mid-way, else the first not read.
+    /// lesson read last if they quit it mid-way, else the first not read
+    /// (at the page they quit it, if they did).
     pub fn standing<'a>(&self, ids: &'a [&'a str]) -> Standing<'a> {
         if ids.is_empty() {
             return Standing::New;
@@ -110,7 +111,11 @@ impl State {
             return Standing::New;
         }
         match ids.iter().find(|id| !self.is_read(id)) {
-            Some(id) => Standing::Next { id },
+            // Quit mid-way before another lesson was read: go on there too.
+            Some(id) => match self.lessons.get(*id).and_then(|p| p.page.zip(p.pages)) {
+                Some((page, pages)) => Standing::LeftOff { id, page, pages },
+                None => Standing::Next { id },
+            },
             None => Standing::AllDone,
         }
     }
@@ -364,6 +369,18 @@ mod tests {
             },
         );
         state.last = Some("vec-growth".into());
+        assert_eq!(
+            state.standing(&ids),
+            Standing::LeftOff {
+                id: "vec-growth",
+                page: 3,
+                pages: 9
+            }
+        );
+        // Another lesson read since: the first not read is still the one
+        // quit mid-way, and at its page.
+        state.lessons.entry("box".into()).or_default().read = true;
+        state.last = Some("box".into());
         assert_eq!(
             state.standing(&ids),
             Standing::LeftOff {
