@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 memlab=$(realpath "${1:-target/release/memlab}")
 work=$(mktemp -d)
+# A lesson read records progress: in this folder, never the user's own.
+export MEMLAB_STATE="$work/state.toml"
 trap 'rm -rf "$work"' EXIT
 cap=$((1 << 20))
 

@@ -20,6 +20,8 @@
 //! (`cargo test --test claims -- --ignored`), where valgrind and the
 //! preloaded allocators must be installed: a missing one fails the test.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -993,7 +995,10 @@ fn page(binary: &Path, env: &Env, lesson: &str) -> Result<String, String> {
             c
         }
     };
-    command.args(args).env("LC_ALL", "C.UTF-8");
+    command
+        .args(args)
+        .env("LC_ALL", "C.UTF-8")
+        .env("MEMLAB_STATE", common::state());
     for (key, value) in env.vars {
         command.env(key, value);
     }

@@ -1,12 +1,14 @@
 //! The `memlab` binary, run as a user would: exit codes, errors, JSON contract.
 
+mod common;
+
 use std::io::Read;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
 fn memlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memlab"))
+    common::memlab_binary()
         .args(args)
         .env_remove("NO_COLOR")
         .env("LC_ALL", "C.UTF-8") // Unicode output, whatever the machine's locale
@@ -273,7 +275,7 @@ fn a_string_literal_lives_in_the_binary() {
 
 #[test]
 fn a_closed_pipe_ends_quietly() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args(["trace", "vec-growth"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -307,7 +309,7 @@ fn help_and_version_into_a_closed_pipe_end_quietly() {
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        let out = common::memlab_binary()
             .args(args)
             .stdout(writer)
             .stderr(Stdio::piped())

@@ -253,7 +253,7 @@ fn check(text: &str, width: u16, typed: &str) -> Result<(), TestCaseError> {
     };
     for colour in [false, true] {
         style::use_colour(colour);
-        let listed = memlab::render::list::list(&[lesson.listed()], &[], settings);
+        let listed = memlab::render::list::list(&[lesson.listed()], &[false], &[], settings);
         printable(&listed, colour).map_err(|e| TestCaseError::fail(format!("list: {e}")))?;
         for layout in [Layout::Stacked, Layout::Side] {
             for piece in memlab::render::lesson::lesson(&plan, settings, layout) {

@@ -22,6 +22,8 @@
 //! | malformed lessons (six ways) and a directive naming a missing scenario: exit 1, one line with file and line | lessons.rs `a_malformed_lesson_is_one_error_naming_file_and_line` |
 //! | `--step` with stdin a pipe closed at once: the whole lesson, no waiting | lessons.rs `step_mode_goes_on_without_waiting_at_the_end_of_input` |
 
+mod common;
+
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -269,7 +271,7 @@ fn traces_taken_while_threads_allocate_hold_exactly_their_own_events() {
 // ---------------------------------------------------------------------------
 
 fn memlab() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_memlab"));
+    let mut command = common::memlab_binary();
     command
         .env_remove("NO_COLOR")
         .env_remove("RUST_BACKTRACE")

@@ -1,9 +1,11 @@
 //! Lessons: every built-in lesson loads and renders at every width and layout;
 //! step mode is driven by scripted input; broken lessons name file and line.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use memlab::Options;
 use memlab::lessons::{self, Block, Plan, Query, View};
@@ -12,7 +14,7 @@ use memlab::render::{AddressMode, Settings};
 use memlab::scenarios::BUILT_IN;
 
 fn memlab(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args(args)
         .args(["--color", "never"])
         .env("LC_ALL", "C.UTF-8") // Unicode output, whatever the machine's locale

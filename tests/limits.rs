@@ -8,8 +8,10 @@
 //! The test without `/proc` needs root (a mount namespace) and is ignored;
 //! `.ci/run` runs it.
 
+mod common;
+
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use memlab::scenarios::{HIDDEN, SCENARIOS};
 
@@ -23,7 +25,7 @@ const KIB: u64 = 1024;
 /// memlab with `args`, under `limits`, with colour off and a fixed width.
 fn memlab(args: &[&str], limits: &[Limit]) -> Output {
     let limits = limits.to_vec();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_memlab"));
+    let mut command = common::memlab_binary();
     command
         .args(args)
         .args(["--color", "never", "--width", "100"])
@@ -319,7 +321,7 @@ fn a_trace_made_without_proc_says_proc_is_missing_not_line_tables() {
 #[ignore = "needs root for a mount namespace: run by .ci/run"]
 fn without_proc_the_notes_say_proc_is_missing_not_line_tables() {
     let script = "mount -t tmpfs none /proc && exec \"$0\" \"$@\"";
-    let out = Command::new("unshare")
+    let out = common::command("unshare")
         .args(["--mount", "sh", "-c", script])
         .arg(env!("CARGO_BIN_EXE_memlab"))
         .args(["trace", "box", "--addresses", "symbolic", "--width", "200"])

@@ -1,6 +1,8 @@
 //! Diagrams, charts and step-through: arrows end at the block each pointer
 //! holds, pictures fit the width, and `trace --step` follows its input.
 
+mod common;
+
 // The scenario tests' helpers (tests/scenarios/helpers.rs), shared.
 #[path = "scenarios/helpers.rs"]
 #[allow(dead_code)]
@@ -8,7 +10,7 @@ mod helpers;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use helpers::{local, run};
 use memlab::render::{AddressMode, Settings, diagram};
@@ -246,7 +248,7 @@ fn out_of_scope_locals_leave_their_leaked_blocks_behind() {
 }
 
 fn memlab(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args(args)
         .args(["--color", "never", "--addresses", "symbolic"])
         .env("LC_ALL", "C.UTF-8")
@@ -336,7 +338,7 @@ fn real_address_mode_never_shows_a_symbolic_name() {
             vec!["trace", scenario.id, "--view", "all"],
             vec!["trace", scenario.id, "--step"],
         ] {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+            let mut child = common::memlab_binary()
                 .args(&args)
                 .args(["--color", "never"])
                 .stdin(Stdio::piped())
@@ -383,7 +385,7 @@ fn pictures_fit_every_width() {
 
 #[test]
 fn a_non_utf8_locale_gets_plain_ascii() {
-    let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let out = common::memlab_binary()
         .args(["trace", "rc-cycle", "--view", "all", "--color", "never"])
         .args(["--addresses", "symbolic"])
         .env_remove("LANG")

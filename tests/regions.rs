@@ -4,10 +4,13 @@
 //! mapping that holds the block. `heap` means the brk heap, the mapping the
 //! kernel labels `[heap]`; with `glibc.malloc.hugetlb=2` glibc's main arena
 //! lives in anonymous mappings instead and there is no `[heap]` at all.
+
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
+mod common;
+
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The `[heap]` range and the path of the mapping holding `address`.
 fn mapping_of(maps: &str, address: usize) -> (Option<(usize, usize)>, Option<String>) {
@@ -29,7 +32,7 @@ fn mapping_of(maps: &str, address: usize) -> (Option<(usize, usize)>, Option<Str
 /// Runs `memlab trace box --step` with `env`, stops at the first event, and
 /// returns the event's address, its printed region, and the process's maps.
 fn first_event(env: &[(&str, &str)]) -> (usize, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args([
             "trace", "box", "--step", "--color", "never", "--width", "100",
         ])

@@ -3,8 +3,10 @@
 //! memlab's runtime compiles once for the whole file (the first test to
 //! build waits for it; cargo's lock keeps the others out meanwhile).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 /// The cache every test here shares.
 fn cache() -> PathBuf {
@@ -32,7 +34,7 @@ fn line_of(name: &str, snippet: &str) -> u64 {
 }
 
 fn memlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memlab"))
+    common::memlab_binary()
         .args(args)
         .arg("--cache-dir")
         .arg(cache())
@@ -280,12 +282,12 @@ fn new_writes_a_file_run_accepts_and_never_overwrites() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("demo.rs");
-    let made = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let made = common::memlab_binary()
         .args(["new", file.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(made.status.success());
-    let again = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let again = common::memlab_binary()
         .args(["new", file.to_str().unwrap()])
         .output()
         .unwrap();
@@ -321,7 +323,7 @@ fn watch_runs_again_when_the_file_is_saved_and_not_when_it_is_only_touched() {
         )
     };
     std::fs::write(&file, program(10)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args(["run", file.to_str().unwrap(), "--watch", "--cache-dir"])
         .arg(cache())
         .args(["--color", "never", "--width", "100"])

@@ -4,8 +4,10 @@
 //! facts that depend on the allocator's history (whether a realloc moved, a
 //! block's reserved size) are redacted, and JSON's real addresses masked.
 
+mod common;
+
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use memlab::scenarios::SCENARIOS;
 
@@ -23,7 +25,7 @@ fn memlab_with_input(args: &[&str], input: &str) -> String {
     } else {
         &[]
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args(args)
         .args(addresses)
         .args(["--color", "never"])
@@ -352,7 +354,7 @@ fn list_and_help_snapshots() {
 #[test]
 fn json_snapshots() {
     for id in ["box", "threads", "leaks"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        let out = common::memlab_binary()
             .args(["trace", id, "--format", "json"])
             .output()
             .expect("memlab runs");

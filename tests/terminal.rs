@@ -5,6 +5,8 @@
 //! flags only where they mean something, the pager, COLUMNS, and no line
 //! of any output ending in a space.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -50,6 +52,8 @@ impl Terminal {
         command.env_remove("NO_COLOR");
         command.env_remove("MEMLAB_PAGER");
         command.env_remove("PAGER");
+        // A progress file of its own, unless the test names one.
+        command.env("MEMLAB_STATE", common::state());
         for (name, value) in env {
             command.env(name, value);
         }
@@ -174,7 +178,7 @@ fn lesson_step_fits_an_80_by_24_terminal_and_shows_every_page_and_verdict() {
     let args = ["lesson", "vec-growth", "--step"];
     let style = ["--color", "never", "--addresses", "symbolic"];
     // The whole lesson, as printed without --step (at 80 columns).
-    let whole = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let whole = common::memlab_binary()
         .args(["lesson", "vec-growth", "--width", "80"])
         .args(style)
         .env("LC_ALL", "C.UTF-8")
@@ -298,7 +302,7 @@ fn step_mode_reads_a_bounded_line() {
         &["lesson", "vec-growth", "--step"][..],
         &["trace", "vec-growth", "--step"],
     ] {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_memlab"));
+        let mut command = common::memlab_binary();
         command
             .args(args)
             .stdin(std::fs::File::open("/dev/zero").unwrap())
@@ -335,7 +339,7 @@ fn step_mode_reads_a_bounded_line() {
 
 /// Runs memlab with `env` set; (exit code, stdout, stderr).
 fn memlab(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_memlab"));
+    let mut command = common::memlab_binary();
     command
         .args(args)
         .env("LC_ALL", "C.UTF-8")
@@ -516,7 +520,7 @@ fn columns_sets_the_width_when_stdout_is_not_a_terminal() {
 #[test]
 fn no_output_has_trailing_spaces() {
     let check = |args: &[&str], input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        let mut child = common::memlab_binary()
             .args(args)
             .env("LC_ALL", "C.UTF-8")
             .env_remove("COLUMNS")
@@ -635,7 +639,7 @@ fn every_step_of_every_scenario_and_lesson_fits_24_rows() {
             .collect::<Vec<_>>()
     };
     let pages = |args: &[&str], answers: &[String]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+        let mut child = common::memlab_binary()
             .args(args)
             .args(["--color", "never", "--width", "80"])
             .env("LC_ALL", "C.UTF-8")
@@ -728,7 +732,7 @@ fn every_step_of_every_scenario_and_lesson_fits_24_rows() {
 /// `home` go to either end.
 #[test]
 fn piped_lines_jump_and_a_bad_jump_shows_the_keys() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args(["trace", "vec-growth", "--step", "--color", "never"])
         .env("LC_ALL", "C.UTF-8")
         .stdin(Stdio::piped())
@@ -753,4 +757,62 @@ fn piped_lines_jump_and_a_bad_jump_shows_the_keys() {
     assert!(text.contains("Go to (1–8), then Enter:"), "{text}");
     assert!(text.contains("→ Space n PgDn: next"), "{text}");
     assert!(text.contains("Stopped."), "{text}");
+}
+
+/// `q` in `lesson --step` remembers the page; `lesson --continue` opens the
+/// same lesson at that page, in step mode.
+#[test]
+fn quitting_a_lesson_remembers_its_page_and_continue_starts_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.toml");
+    let state = state.to_str().unwrap();
+    let env = [("MEMLAB_STATE", state)];
+    let style = ["--color", "never", "--addresses", "symbolic"];
+    let waiting = |row: &str| {
+        pause(row).is_some() || row == "Your answer:" || row.starts_with("Not what this run says")
+    };
+    let last = usize::from(ROWS) - 1;
+    let args = [&["lesson", "vec-growth", "--step"][..], &style[..]].concat();
+    let mut terminal = Terminal::start_with(&args, &env);
+    let mut screen = vec![];
+    loop {
+        let rows = terminal.wait_for(waiting);
+        let Some((at, _)) = pause(&rows[last]) else {
+            terminal.send("8\r");
+            continue;
+        };
+        if at == 4 {
+            screen = rows;
+            break;
+        }
+        terminal.send(" ");
+    }
+    terminal.send("q");
+    let (code, rows) = terminal.end();
+    assert_eq!(code, 0);
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("Stopped.") && r.contains("--continue") && r.contains("page 4")),
+        "{rows:#?}"
+    );
+    let saved = std::fs::read_to_string(state).unwrap();
+    assert!(saved.contains("page = 4"), "{saved}");
+
+    // A new start, with no lesson named: the same lesson, at that page.
+    let args = [&["lesson", "--continue"][..], &style[..]].concat();
+    let mut terminal = Terminal::start_with(&args, &env);
+    let rows = terminal.wait_for(waiting);
+    assert_eq!(pause(&rows[last]).map(|(at, _)| at), Some(4), "{rows:#?}");
+    let same =
+        |rows: &[String]| -> Vec<String> { rows[..last].iter().map(|r| normalised(r)).collect() };
+    assert_eq!(same(&rows), same(&screen));
+    // ← goes back to the page before, as in any step through it.
+    terminal.send("\x1b[D");
+    let rows = terminal.wait_for(waiting);
+    assert_eq!(pause(&rows[last]).map(|(at, _)| at), Some(3), "{rows:#?}");
+    terminal.send("q");
+    let (code, _) = terminal.end();
+    assert_eq!(code, 0);
+    let saved = std::fs::read_to_string(state).unwrap();
+    assert!(saved.contains("page = 3"), "{saved}");
 }

@@ -5,6 +5,8 @@
 //! control sequence it did not make, never crashes or hangs, does bounded
 //! work, and reports a problem in one line naming the file.
 
+mod common;
+
 use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -48,7 +50,7 @@ impl Drop for Folder {
 /// grows faster than the input: a debug build does any of these lessons
 /// in a few seconds).
 fn memlab(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+    let mut child = common::memlab_binary()
         .args(args)
         .arg("--lessons-dir")
         .arg(dir)

@@ -11,6 +11,8 @@
 //! - valgrind's memcheck must find no error in any scenario (`.ci/run` runs
 //!   this one as a step of its own).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
@@ -51,7 +53,7 @@ fn run_json(mut command: Command) -> (Value, String) {
 }
 
 fn trace_command(binary: impl Into<PathBuf>, id: &str) -> Command {
-    let mut command = Command::new(binary.into());
+    let mut command = common::command(binary.into());
     command.args(["trace", id, "--format", "json"]);
     command
 }
@@ -87,7 +89,7 @@ fn valgrind_lines(event: &Value) -> Vec<String> {
 fn valgrind_sees_exactly_memlabs_events() {
     let binary = release_binary();
     for scenario in SCENARIOS {
-        let mut command = Command::new("valgrind");
+        let mut command = common::command("valgrind");
         command.args(["--trace-malloc=yes", "--error-exitcode=1"]);
         command
             .arg(&binary)
@@ -208,7 +210,7 @@ fn valgrind_memcheck_finds_no_errors_in_any_scenario() {
         for _ in 0..workers {
             scope.spawn(|| {
                 while let Some(scenario) = SCENARIOS.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let out = Command::new("valgrind")
+                    let out = common::command("valgrind")
                         .args([
                             "--error-exitcode=1",
                             "--quiet",
@@ -260,7 +262,7 @@ fn valgrind_sees_exactly_the_events_of_a_users_file() {
         std::fs::create_dir_all(&logs).unwrap();
         let run = |valgrind: bool| {
             let mut command = if valgrind {
-                let mut command = Command::new("valgrind");
+                let mut command = common::command("valgrind");
                 // Into the child memlab starts: that is where the events are.
                 command
                     .args(["--trace-malloc=yes", "--trace-children=yes"])
@@ -268,7 +270,7 @@ fn valgrind_sees_exactly_the_events_of_a_users_file() {
                     .arg(&binary);
                 command
             } else {
-                Command::new(&binary)
+                common::command(&binary)
             };
             command
                 .arg("run")

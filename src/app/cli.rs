@@ -18,11 +18,14 @@ pub struct Cli {
     pub look: Look,
     #[command(flatten)]
     pub lessons: Lessons,
+    #[command(flatten)]
+    pub state: StateArg,
 }
 
 const EXAMPLES: &str = "Examples:
-  memlab                          a welcome: the lessons, and where to start
+  memlab                          a welcome: the lessons, and where you left off
   memlab lesson vec-growth        read a lesson beside its live run
+  memlab next                     the next lesson you have not read, or where you quit one
   memlab trace box --step         one heap event at a time
   memlab run mine.rs              trace a file of your own (memlab new mine.rs writes one)
 
@@ -60,6 +63,16 @@ pub struct Lessons {
     pub lessons_dir: Option<PathBuf>,
 }
 
+/// Where the reader's progress is kept.
+#[derive(Debug, Args)]
+pub struct StateArg {
+    /// Keep your progress (lessons read, the page you stopped at, your
+    /// answers) in this file [default: $MEMLAB_STATE, or state.toml in
+    /// $XDG_DATA_HOME/memlab or ~/.local/share/memlab].
+    #[arg(long = "state", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub file: Option<PathBuf>,
+}
+
 /// How addresses are printed: every command that shows a run takes this.
 #[derive(Debug, Args)]
 pub struct AddressArg {
@@ -72,14 +85,24 @@ pub struct AddressArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read a lesson: prose, the scenario's code, and its live run beside it.
+    /// Reading it to the end (the whole page, or step mode's last page)
+    /// marks it read in your progress.
     #[command(after_help = "Examples:
   memlab lesson vec-growth              the whole lesson
   memlab lesson vec-growth --step       a screen at a time, with its questions
+  memlab lesson --continue              step mode, at the page where you pressed q
+  memlab lesson box --continue --state ~/class/progress.toml
   memlab lesson box --step --addresses symbolic --width 100   for slides
   memlab lesson mine --lessons-dir ./my-lessons               a lesson of your own")]
     Lesson {
-        /// The lesson to read, e.g. vec-growth (see `memlab list`).
-        lesson: String,
+        /// The lesson to read, e.g. vec-growth (see `memlab list`) [default
+        /// with --continue: the lesson you read last].
+        #[arg(required_unless_present = "resume")]
+        lesson: Option<String>,
+        /// Step mode, starting at the page where you last quit this lesson
+        /// (with q); without a lesson, the lesson you read last.
+        #[arg(long = "continue", id = "resume")]
+        resume: bool,
         /// One screen at a time: pause after each section and piece of
         /// evidence (split to fit the terminal), and ask each "Predict"
         /// question. Keys: →/Space/n/PageDown next, ←/b/PageUp back,
@@ -92,7 +115,7 @@ pub enum Command {
         layout: Option<LayoutChoice>,
         /// For checking a page against its own evidence: mark each live value
         /// and passage shown, and list what each asks of the run.
-        #[arg(long, hide = true, conflicts_with = "step")]
+        #[arg(long, hide = true, conflicts_with_all = ["step", "resume"])]
         claims: bool,
         #[command(flatten)]
         look: Look,
@@ -100,16 +123,44 @@ pub enum Command {
         addresses: AddressArg,
         #[command(flatten)]
         lessons: Lessons,
+        #[command(flatten)]
+        state: StateArg,
     },
-    /// List the lessons and the scenarios.
+    /// Open the next lesson: the one you left mid-way in step mode (at its
+    /// page), else the first in course order you have not read.
+    #[command(after_help = "Examples:
+  memlab next                   the next lesson, whole (step mode where you quit one)
+  memlab next --step            a screen at a time
+  memlab next --state ~/class/progress.toml")]
+    Next {
+        /// One screen at a time, as 'memlab lesson --step'.
+        #[arg(long)]
+        step: bool,
+        /// Evidence beside the prose or below it [default: side by side at 140
+        /// columns or more].
+        #[arg(long, value_enum)]
+        layout: Option<LayoutChoice>,
+        #[command(flatten)]
+        look: Look,
+        #[command(flatten)]
+        addresses: AddressArg,
+        #[command(flatten)]
+        lessons: Lessons,
+        #[command(flatten)]
+        state: StateArg,
+    },
+    /// List the lessons (numbered, marked read or not) and the scenarios.
     #[command(after_help = "Examples:
   memlab list
-  memlab list --lessons-dir ./my-lessons")]
+  memlab list --lessons-dir ./my-lessons
+  memlab list --state ~/class/progress.toml")]
     List {
         #[command(flatten)]
         look: Look,
         #[command(flatten)]
         lessons: Lessons,
+        #[command(flatten)]
+        state: StateArg,
     },
     /// Run one scenario and show its heap events, stack locals and a summary.
     #[command(after_help = "Examples:

@@ -5,22 +5,84 @@
 use std::io::Write;
 
 use super::cli::LayoutChoice;
+use super::progress::Store;
 use super::prompt::{Key, Prompt, Reply};
 use super::step::Screen;
 use super::{Context, Error, listed_lessons, load_error, suggest};
 use crate::capture::Options;
 use crate::lessons::{self, Plan, Prediction, Verdict, expected_form, judge};
 use crate::render::lesson::{Layout, Piece, verdict};
+use crate::render::list::Standing;
 use crate::render::output::Output;
 use crate::render::{self, Settings};
 
-pub(super) fn run(
+/// How `lesson` presents a lesson.
+pub(super) struct How {
+    pub step: bool,
+    /// `--continue`: step mode from the page the reader quit at.
+    pub resume: bool,
+    pub layout: Option<LayoutChoice>,
+    pub claims: bool,
+}
+
+/// `memlab lesson [ID]`: without an id (`--continue`), the lesson read
+/// last, or for a new reader the first one.
+pub(super) fn open(context: &Context, id: Option<&str>, how: How) -> Result<(), Error> {
+    let mut store = Store::open(context.state);
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => match store.state().last.clone() {
+            Some(last) => last,
+            None => match next_lesson(context, &store)? {
+                Some((id, _)) => id,
+                None => return super::print(&render::list::all_read(), context.settings),
+            },
+        },
+    };
+    run(context, &id, how, &mut store)
+}
+
+/// `memlab next`: the lesson left mid-way, at its page in step mode; else
+/// the first not read, as `memlab lesson` opens it.
+pub(super) fn next(
     context: &Context,
-    id: &str,
     step: bool,
     layout: Option<LayoutChoice>,
-    claims: bool,
 ) -> Result<(), Error> {
+    let mut store = Store::open(context.state);
+    let Some((id, resume)) = next_lesson(context, &store)? else {
+        return super::print(&render::list::all_read(), context.settings);
+    };
+    let how = How {
+        step,
+        resume,
+        layout,
+        claims: false,
+    };
+    run(context, &id, how, &mut store)
+}
+
+/// The lesson `memlab next` opens, and whether it goes on where the reader
+/// quit it; `None` when every lesson is read.
+fn next_lesson(context: &Context, store: &Store) -> Result<Option<(String, bool)>, Error> {
+    let lessons = listed_lessons(context)?;
+    let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
+    Ok(match store.state().standing(&ids) {
+        Standing::LeftOff { id, .. } => Some((id.to_string(), true)),
+        Standing::Next { id } => Some((id.to_string(), false)),
+        Standing::New => ids.first().map(|id| (id.to_string(), false)),
+        Standing::AllDone => None,
+    })
+}
+
+fn run(context: &Context, id: &str, how: How, store: &mut Store) -> Result<(), Error> {
+    let How {
+        step,
+        resume,
+        layout,
+        claims,
+    } = how;
+    let step = step || resume;
     let settings = context.settings;
     let found = match &context.lessons_dir {
         // Only this lesson is parsed (and, from a folder, read): the others
@@ -61,9 +123,28 @@ pub(super) fn run(
     let pieces = if claims {
         render::lesson::lesson_with_claims(&plan, settings, layout)
     } else {
-        render::lesson::lesson(&plan, settings, layout)
+        // The lessons' ids in course order, for the line naming the next
+        // one: the others are read for their front matter only.
+        let course: Option<Vec<String>> = listed_lessons(context)
+            .ok()
+            .map(|all| all.into_iter().map(|l| l.id).collect());
+        let pieces = render::lesson::lesson(&plan, settings, layout);
+        match course {
+            Some(course) => {
+                let at = course.iter().position(|l| *l == lesson.id);
+                let next = at.and_then(|at| course.get(at + 1)).map(String::as_str);
+                render::lesson::with_next_lesson(pieces, next, usize::from(settings.width))
+            }
+            None => pieces,
+        }
     };
-    present(&pieces, step, settings)?;
+    let mut record = Record {
+        store,
+        id: &lesson.id,
+        on: !claims,
+    };
+    record.opened();
+    present(&pieces, step, resume, settings, &mut record)?;
     // The page says so beside its evidence; the exit code says so too.
     match plan.panicked() {
         Some((id, message)) => Err(Error::Failure(format!(
@@ -123,10 +204,67 @@ fn pages(pieces: &[Piece], room: Option<usize>) -> (Vec<Page>, Vec<&Prediction>)
     (pages, predictions)
 }
 
+/// What reading a lesson changes in the reader's progress.
+struct Record<'a> {
+    store: &'a mut Store,
+    id: &'a str,
+    /// Off for `--claims`, which checks a page and reads nothing.
+    on: bool,
+}
+
+impl Record<'_> {
+    fn opened(&mut self) {
+        if self.on {
+            self.store.opened(self.id);
+        }
+    }
+
+    /// The reader reached the end: the whole page printed, or step mode
+    /// past its last page (or its input ended and the rest was printed).
+    fn finished(&mut self) {
+        if self.on {
+            self.store.finished(self.id);
+        }
+    }
+
+    fn stopped(&mut self, page: usize, pages: usize) {
+        if self.on {
+            self.store.stopped(self.id, page, pages);
+        }
+    }
+
+    fn answered(&mut self, number: usize, right: bool) {
+        if self.on {
+            self.store.answered(self.id, number, right);
+        }
+    }
+
+    /// The page `--continue` starts at (from 0) of `count`: where the
+    /// reader quit, scaled when the screen's size made a different number
+    /// of pages.
+    fn start(&self, count: usize) -> usize {
+        let progress = self.store.state().lessons.get(self.id);
+        match progress.and_then(|p| p.page.zip(p.pages)) {
+            Some((page, pages)) if pages == count => page.clamp(1, count) - 1,
+            Some((page, pages)) if pages > 0 => {
+                ((page.max(1) - 1) * count / pages).min(count.saturating_sub(1))
+            }
+            _ => 0,
+        }
+    }
+}
+
 /// Prints a laid-out lesson; in step mode, a page at a time (each fits the
 /// screen), waiting for a key at each, and asks each prediction, pausing
 /// after its verdict. At the end of input it goes on without waiting.
-fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error> {
+/// `resume`: step mode starts at the page the reader quit at last time.
+fn present(
+    pieces: &[Piece],
+    step: bool,
+    resume: bool,
+    settings: Settings,
+    record: &mut Record,
+) -> Result<(), Error> {
     if !step {
         let text: String = pieces
             .iter()
@@ -135,7 +273,9 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                 _ => None,
             })
             .collect();
-        return super::print(&text, settings);
+        super::print(&text, settings)?;
+        record.finished();
+        return Ok(());
     }
     let mut out = Output::stdout(settings.ascii);
     let width = usize::from(settings.width);
@@ -150,7 +290,7 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
     // Wrong answers so far to each prediction: the first gets a second try.
     let mut tries: Vec<usize> = vec![0; predictions.len()];
     let count = pages.len();
-    let mut at = 0;
+    let mut at = if resume { record.start(count) } else { 0 };
     // Whether the page must be printed (a transcript prints each once).
     let mut fresh = true;
     while at < count {
@@ -175,6 +315,7 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                 }
             }
             out.flush()?;
+            record.finished();
             return Ok(());
         }
         if let Some(i) = page.ask.filter(|&i| answers[i].is_none()) {
@@ -215,10 +356,12 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                 }
                 Some(Reply::Key(Key::Quit)) => {
                     prompt.release();
-                    if screen.redraw {
+                    // Under the prompt, which waits at the end of its line.
+                    if screen.redraw || prompt.piped() {
                         writeln!(out)?;
                     }
-                    return quit(&mut out);
+                    record.stopped(at + 1, count);
+                    return quit_lesson(&mut out, at + 1);
                 }
                 Some(Reply::Key(_)) => {
                     at = at.saturating_sub(1);
@@ -233,6 +376,8 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                     } else if !screen.redraw {
                         writeln!(out)?;
                     }
+                    let right = judge(predictions[i].value, &typed) == Verdict::Agrees;
+                    record.answered(i + 1, right);
                     answers[i] = Some(Some(typed));
                 }
             }
@@ -296,6 +441,7 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                 }
                 writeln!(out, "{}", render::prompt::end_of_lesson())?;
                 out.flush()?;
+                record.finished();
                 return Ok(());
             }
             Some(Key::Next) => at += 1,
@@ -308,18 +454,27 @@ fn present(pieces: &[Piece], step: bool, settings: Settings) -> Result<(), Error
                 if screen.redraw {
                     writeln!(out)?;
                 }
-                return quit(&mut out);
+                record.stopped(at + 1, count);
+                return quit_lesson(&mut out, at + 1);
             }
             Some(Key::Other(_)) => {}
         }
     }
     out.flush()?;
+    record.finished();
     Ok(())
 }
 
 /// Says how to start again, and stops.
 pub(super) fn quit(out: &mut impl Write) -> Result<(), Error> {
     writeln!(out, "{}", render::prompt::stopped())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Says where the reader stopped and how to go on from there, and stops.
+fn quit_lesson(out: &mut impl Write, page: usize) -> Result<(), Error> {
+    writeln!(out, "{}", render::prompt::stopped_lesson(page))?;
     out.flush()?;
     Ok(())
 }

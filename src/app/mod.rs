@@ -10,6 +10,7 @@
 mod cli;
 mod lesson;
 mod pager;
+mod progress;
 mod prompt;
 mod run;
 mod step;
@@ -49,6 +50,8 @@ struct Context<'a> {
     settings: Settings,
     /// `--lessons-dir`, for the commands that read lessons.
     lessons_dir: Option<&'a std::path::Path>,
+    /// `--state`, for the commands that read or record progress.
+    state: Option<&'a std::path::Path>,
 }
 
 /// Runs memlab's command line over `catalogue`; the binary's `main` is this.
@@ -72,32 +75,56 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
     };
     quiet_scenario_panics();
     // Each command's own options: the welcome's are memlab's own.
-    let (look, addresses, lessons_dir) = match &cli.command {
-        None => (Some(&cli.look), None, cli.lessons.lessons_dir.as_deref()),
+    let (look, addresses, lessons_dir, state) = match &cli.command {
+        None => (
+            Some(&cli.look),
+            None,
+            cli.lessons.lessons_dir.as_deref(),
+            cli.state.file.as_deref(),
+        ),
         Some(Command::Lesson {
             look,
             addresses,
             lessons,
+            state,
+            ..
+        })
+        | Some(Command::Next {
+            look,
+            addresses,
+            lessons,
+            state,
             ..
         }) => (
             Some(look),
             Some(addresses.addresses),
             lessons.lessons_dir.as_deref(),
+            state.file.as_deref(),
         ),
-        Some(Command::List { look, lessons }) => (Some(look), None, lessons.lessons_dir.as_deref()),
+        Some(Command::List {
+            look,
+            lessons,
+            state,
+        }) => (
+            Some(look),
+            None,
+            lessons.lessons_dir.as_deref(),
+            state.file.as_deref(),
+        ),
         Some(Command::Trace {
             look, addresses, ..
         })
         | Some(Command::Run {
             look, addresses, ..
-        }) => (Some(look), Some(addresses.addresses), None),
+        }) => (Some(look), Some(addresses.addresses), None, None),
         Some(Command::New { .. } | Command::Completions { .. } | Command::Man { .. }) => {
-            (None, None, None)
+            (None, None, None, None)
         }
     };
     // Step modes are paged already; --watch redraws its screen.
     let stepping = match &cli.command {
-        Some(Command::Lesson { step, .. }) => *step,
+        Some(Command::Lesson { step, resume, .. }) => *step || *resume,
+        Some(Command::Next { step, .. }) => *step,
         Some(Command::Trace { show, .. }) => show.step,
         Some(Command::Run { show, watch, .. }) => show.step || *watch,
         _ => false,
@@ -121,6 +148,7 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
         cli: &cli,
         catalogue,
         lessons_dir,
+        state,
     };
     match run(&context) {
         Ok(()) => ExitCode::SUCCESS,
@@ -141,6 +169,13 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
 /// escape sequence neither breaks the line nor drives the terminal.
 fn report(message: &str) {
     let _ = io::stderr().write_all(error_line(message).as_bytes());
+}
+
+/// A problem that does not stop the command (progress that cannot be read
+/// or saved): one line on stderr, cleaned as [`report`]'s are.
+fn warn(message: &str) {
+    let line = format!("warning: {}\n", crate::text::clean_line(message));
+    let _ = io::stderr().write_all(line.as_bytes());
 }
 
 /// The line [`report`] prints, newline included.
@@ -293,13 +328,23 @@ fn run(context: &Context) -> Result<(), Error> {
     match &context.cli.command {
         None => {
             let lessons = listed_lessons(context)?;
-            let welcome = render::list::welcome(&lessons, &listed(context), settings);
+            let store = progress::Store::open(context.state);
+            let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
+            let done: Vec<bool> = ids.iter().map(|id| store.state().is_read(id)).collect();
+            let standing = store.state().standing(&ids);
+            let welcome =
+                render::list::welcome(&lessons, &done, standing, &listed(context), settings);
             print(&welcome, settings)
         }
         Some(Command::List { .. }) => {
             let lessons = listed_lessons(context)?;
+            let store = progress::Store::open(context.state);
+            let done: Vec<bool> = lessons
+                .iter()
+                .map(|l| store.state().is_read(&l.id))
+                .collect();
             print(
-                &render::list::list(&lessons, &listed(context), settings),
+                &render::list::list(&lessons, &done, &listed(context), settings),
                 settings,
             )
         }
@@ -328,11 +373,22 @@ fn run(context: &Context) -> Result<(), Error> {
         Some(Command::New { file }) => run::new(file),
         Some(Command::Lesson {
             lesson,
+            resume,
             step,
             layout,
             claims,
             ..
-        }) => lesson::run(context, lesson, *step, *layout, *claims),
+        }) => lesson::open(
+            context,
+            lesson.as_deref(),
+            lesson::How {
+                step: *step,
+                resume: *resume,
+                layout: *layout,
+                claims: *claims,
+            },
+        ),
+        Some(Command::Next { step, layout, .. }) => lesson::next(context, *step, *layout),
         Some(Command::Completions { shell }) => completions(context, *shell),
         Some(Command::Man { command }) => man(command.as_deref()),
     }

@@ -318,6 +318,29 @@ fn lay_out(plan: &Plan, blocks: &[Block], settings: Settings, layout: Layout) ->
     pieces
 }
 
+/// The last lines of a lesson's page: the next lesson in course order and
+/// the command that opens it, or that the course ends here; prose, at
+/// most `width` (and the measure) wide.
+pub fn next_lesson(next: Option<&str>, width: usize) -> String {
+    let text = match next {
+        Some(id) => format!("Next: memlab lesson {id}"),
+        None => "That was the last lesson of the course: 'memlab list' shows what you have read."
+            .to_string(),
+    };
+    format!("\n{}\n", super::fill(&text, width.min(super::MEASURE)))
+}
+
+/// `pieces` with the end of the page: [`next_lesson`]'s lines go before the
+/// last pause, so step mode shows them on the last page.
+pub fn with_next_lesson(mut pieces: Vec<Piece>, next: Option<&str>, width: usize) -> Vec<Piece> {
+    let text = Piece::Text(next_lesson(next, width));
+    match pieces.last() {
+        Some(Piece::Pause) => pieces.insert(pieces.len() - 1, text),
+        _ => pieces.push(text),
+    }
+    pieces
+}
+
 /// Splits the lesson at each heading (a new section) and after each answer
 /// (so a question is asked before the evidence that follows it is shown).
 fn chunks(blocks: &[Block]) -> Vec<&[Block]> {

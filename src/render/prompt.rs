@@ -79,6 +79,14 @@ pub fn stopped() -> String {
     paint("Stopped. Run the same command to start again.", Style::Dim)
 }
 
+/// When the reader quits a lesson at `page`: it is remembered.
+pub fn stopped_lesson(page: usize) -> String {
+    paint(
+        &format!("Stopped. 'memlab lesson --continue' goes on at page {page}."),
+        Style::Dim,
+    )
+}
+
 /// Clears a terminal and puts the cursor home, between runs of `--watch`.
 pub fn clear_screen() -> &'static str {
     "\x1b[2J\x1b[H"

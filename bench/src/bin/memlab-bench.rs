@@ -651,6 +651,11 @@ fn startup(dir: &Path, settings: &Settings) -> Result<Option<f64>, String> {
         let start = Instant::now();
         let status = Command::new(&memlab)
             .args(args)
+            // Reading the lesson records progress: never in the user's own.
+            .env(
+                "MEMLAB_STATE",
+                std::env::temp_dir().join("memlab-bench-state.toml"),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .status()
