@@ -8,10 +8,12 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A progress file no other run of memlab uses (it does not exist yet;
-/// memlab makes its folder when it saves).
+/// memlab makes its folder when it saves). It is in cargo's scratch folder
+/// for tests, `target/tmp`, so runs leave nothing in the system's temp
+/// folder.
 pub fn state() -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir()
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("memlab-test-state-{}", std::process::id()))
         .join(format!("{}.toml", NEXT.fetch_add(1, Ordering::Relaxed)))
 }
