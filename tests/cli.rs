@@ -95,6 +95,18 @@ fn bad_flags_and_widths_are_usage_errors() {
 }
 
 #[test]
+fn a_lesson_or_a_trace_with_nothing_named_says_what_to_name() {
+    let (out, err) = check(&["lesson"], 2);
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("'memlab lesson vec-growth'"), "{err}");
+    assert!(err.contains("'memlab lesson --continue'"), "{err}");
+    let (_, err) = check(&["trace"], 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("'memlab trace vec-growth'"), "{err}");
+}
+
+#[test]
 fn options_before_the_command_get_the_command_line_that_works() {
     let (_, stderr) = check(&["--color", "never", "list"], 2);
     assert_eq!(

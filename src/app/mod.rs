@@ -219,6 +219,27 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     if let Some(ContextValue::String(s)) = e.get(ContextKind::SuggestedArg) {
         message.push_str(&format!(" (did you mean '{s}'?)"));
     }
+    // `memlab lesson` or `memlab trace` alone: say what to name, and how.
+    if e.kind() == ErrorKind::MissingRequiredArgument {
+        let missing = |name: &str| {
+            matches!(e.get(ContextKind::InvalidArg),
+                Some(ContextValue::Strings(args)) if args.iter().any(|a| a == name))
+        };
+        let hint = if missing("<LESSON>") {
+            Some(
+                "name a lesson, as in 'memlab lesson vec-growth' ('memlab list' shows them), \
+                 or go on where you stopped with 'memlab lesson --continue'",
+            )
+        } else if missing("<SCENARIO>") {
+            Some("name a scenario, as in 'memlab trace vec-growth' ('memlab list' shows them)")
+        } else {
+            None
+        };
+        if let Some(hint) = hint {
+            report(hint);
+            return ExitCode::from(2);
+        }
+    }
     // `memlab --color never list`: each command takes its options after it.
     if e.kind() == ErrorKind::ArgumentConflict
         && let Some(command) = message
