@@ -379,8 +379,8 @@ fn clap_rejects() -> Vec<(Vec<OsString>, &'static str)> {
         (args(&["--width"]), "--width"),
         (args(&["list", "--color", "sometimes"]), "sometimes"),
         (args(&["lesson", "box", "--layout", "diagonal"]), "diagonal"),
-        (args(&["trace"]), "<SCENARIO>"),
-        (args(&["lesson"]), "<LESSON>"),
+        (args(&["trace"]), "name a scenario"),
+        (args(&["lesson"]), "name a lesson"),
         (args(&["lesson", "box", "extra"]), "extra"),
         // Not UTF-8: as a scenario id, a lesson id, a flag's value, a flag.
         (vec!["trace".into(), not_utf8("box")], "UTF-8"),
@@ -508,7 +508,7 @@ fn stdout_closed_in_the_middle_of_the_output_ends_quietly() {
     // `| head -c 10` does: each output is more than twice what the pipe holds.
     for args in [
         &["trace", "vec-growth", "--width", "400"][..],
-        &["trace", "vec-growth", "--format", "json"],
+        &["trace", "many-boxes", "--n", "100", "--format", "json"],
         &["lesson", "vec-growth"],
         &["lesson", "vec-growth", "--step"],
     ] {
