@@ -45,6 +45,34 @@ fn rc_cycle_leaks_the_strong_pair_and_frees_the_weak_linked_pair() {
     assert!(trace.events[4..].iter().all(|e| e.line == Some(end)));
     assert!(freed.contains(&allocs[2].address) && freed.contains(&allocs[3].address));
 
+    // Each node's `next` is a field inside its own block, after the two
+    // counts, pointing at the other node's value: H1 → H2 and H2 → H1.
+    let field = |name: &str, event: usize| {
+        let next = local(&trace, name);
+        assert!(small_block_region(next.region), "{name} is in its node");
+        next.address - allocs[event].address
+    };
+    let offset = field("a.next", 0);
+    assert_eq!(
+        field("b.next", 1),
+        offset,
+        "the same field of the same type"
+    );
+    assert!((16..48).contains(&offset) && offset % 8 == 0, "{offset}");
+    assert_eq!(target(&trace, "a.next"), allocs[1].address + 16);
+    assert_eq!(target(&trace, "b.next"), allocs[0].address + 16);
+    let cycle = vec![
+        ("a.next".to_string(), 1, offset, 2, 16),
+        ("b.next".to_string(), 2, offset, 1, 16),
+    ];
+    assert_eq!(links_after(&trace, "a.next"), cycle);
+    // Still there once `a` and `b` are out of scope, and at the end: leaked.
+    assert_eq!(links_after(&trace, "a"), cycle);
+    use memlab::trace::snapshot::{self, Moment, Snapshot};
+    let ids = snapshot::block_ids(&trace.events);
+    let end = Snapshot::at(&trace, &ids, Moment::End);
+    assert_eq!(end.links.len(), 2);
+
     // The leak report lists exactly the cycle's two blocks.
     let live = trace.live_blocks();
     let leaked: Vec<(usize, Option<&str>)> =
