@@ -149,7 +149,10 @@ fn every_arrow_ends_at_the_block_the_local_points_into() {
                     if let SlotState::PointsTo { block, .. } = slot.state
                         && snap.block(block).is_some()
                     {
-                        let named = names.target(slot.index).expect("a block of this trace");
+                        // A block shown before the probe that proves it:
+                        // that later probe's block.
+                        let probe = slot.owned_by_later.unwrap_or(slot.index);
+                        let named = names.target(probe).expect("a block of this trace");
                         let named = named.split('+').next().unwrap_or_default().to_string();
                         assert_eq!(named, format!("H{block}"), "{}", scenario.id);
                         expected.insert((slot.local.name.to_string(), named));
@@ -325,6 +328,27 @@ fn step_through_goes_forward_back_and_quits() {
         "{text}"
     );
     assert!(text.contains("#2 realloc H1 32 → 64 B"), "{text}");
+    // A moved block says where from: the event that gave it its address.
+    if text.contains("32 → 64 B, moved") {
+        assert!(
+            text.contains("32 → 64 B, moved from #1's address"),
+            "{text}"
+        );
+    }
+    // `numbers` was probed with no block and later found owning H1, and the
+    // heap saw only H1 in between: it shows H1 from `#1 alloc` on.
+    assert!(!text.contains("no block"), "{text}");
+    let first = text.split("Event 2 of").next().unwrap();
+    assert!(first.contains("│ numbers: Vec<u64>"), "{first}");
+    assert_eq!(
+        arrows(&first.lines().map(String::from).collect::<Vec<_>>()).len(),
+        1
+    );
+    // What the code observed after each event, before the next.
+    assert!(
+        first.contains("Observed after it (`push`, line 15, 4 times): from len 1 ·"),
+        "{first}"
+    );
     assert!(text.contains("Memory after event #3 of 8"), "{text}");
     assert!(text.contains("◀ #3 realloc"), "{text}");
 }

@@ -12,6 +12,15 @@
 //!   when dropped, and borrows cannot outlive what they borrow);
 //! - of two owners (`Box`, `Vec`, `String`) of one block, the one probed
 //!   first has been moved from: a block has exactly one owner;
+//! - an owner (`Box`, `Vec`, `String`) probed with no block whose next probe
+//!   finds it owning block B shows B from the event that made B, when B was
+//!   made after the first probe, every heap event between the two probes
+//!   was B's and no other probe in between pointed into B: the later probe
+//!   shows the slot owns B, and between the probes the heap saw only B being
+//!   made and grown (vec-growth's `numbers` shows its block from `#1 alloc`
+//!   on, not only from its second probe). Code that built B in another value
+//!   and moved it into the slot in between would have to probe that value
+//!   for its diagram to show it;
 //! - a block's len, capacity and first elements are shown only at the moment
 //!   of the probe that read them, when nothing since can have changed them;
 //! - a probed value whose own address lies inside a live heap block is a
@@ -100,6 +109,9 @@ pub struct Slot<'t> {
     pub index: usize,
     pub local: &'t Local,
     pub state: SlotState<'t>,
+    /// When the slot shows a block its last probe found none in: the later
+    /// probe of the slot that found it owning that block (see the rules).
+    pub owned_by_later: Option<usize>,
 }
 
 /// The slots of one function's frame on one thread, highest address first.
@@ -347,10 +359,58 @@ impl<'t> Snapshot<'t> {
             let (event, offset) = block_containing(events, local.after_event, t.address)?;
             Some((ids[event]?, offset))
         };
+        // For an owner probed with no block: its next probe, if that finds
+        // it owning block B, and B was made after the first probe and by
+        // this moment, and every heap event between the two probes was B's
+        // (so no other block, and no other owner's block, came or went), and
+        // no other probe in between pointed into B.
+        let owned_since = |local: &Local| -> Option<(usize, usize, usize)> {
+            if !is_owner(local) {
+                return None;
+            }
+            let (later, next) = trace.locals.iter().enumerate().find(|(_, l)| {
+                (l.thread, l.address, &l.name) == (local.thread, local.address, &local.name)
+                    && (l.after_event, l.key, l.order) > (local.after_event, local.key, local.order)
+            })?;
+            let (block, offset) = target(next)?;
+            let made = ids.iter().position(|&id| id == Some(block))?;
+            let between = local.after_event..next.after_event;
+            let only_b = ids
+                .get(between.clone())?
+                .iter()
+                .all(|&id| id == Some(block));
+            let others = trace.locals.iter().any(|l| {
+                !std::ptr::eq(l, next)
+                    && between.contains(&l.after_event)
+                    && l.after_event > local.after_event
+                    && target(l).is_some_and(|(b, _)| b == block)
+            });
+            (between.contains(&made)
+                && made < after_event
+                && only_b
+                && !others
+                && freed_at(block).is_none())
+            .then_some((later, block, offset))
+        };
         let mut slots: Vec<Slot<'t>> = shown
             .iter()
             .filter_map(|&index| {
                 let local = &trace.locals[index];
+                // No block when probed, but the slot's next probe finds it
+                // owning one made since and certainly its own: shown from
+                // the event that made it.
+                let later = match (local.points_to, scope_end(local)) {
+                    (Some(t), None) if t.capacity == Some(0) => owned_since(local),
+                    _ => None,
+                };
+                if let Some((later, block, offset)) = later {
+                    return Some(Slot {
+                        index,
+                        local,
+                        state: SlotState::PointsTo { block, offset },
+                        owned_by_later: Some(later),
+                    });
+                }
                 let state = match (scope_end(local), local.points_to, target(local)) {
                     // A local that went out of scope is shown until the
                     // scenario probes something after that on its thread.
@@ -367,6 +427,7 @@ impl<'t> Snapshot<'t> {
                     index,
                     local,
                     state,
+                    owned_by_later: None,
                 })
             })
             .collect();
