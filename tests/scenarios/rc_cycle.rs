@@ -81,3 +81,52 @@ fn rc_cycle_leaks_the_strong_pair_and_frees_the_weak_linked_pair() {
     assert!(trace.kept.is_empty());
     assert_eq!(trace.summary().live_bytes_at_end, 96);
 }
+
+#[test]
+fn rc_cycle_json_has_the_cycle_s_links_and_the_fields_where_they_are() {
+    let trace = run("rc-cycle");
+    let json = memlab::export::json::trace(&trace);
+    let hex = |a: usize| format!("{a:#x}");
+    let (h1, h2) = (trace.events[0].address, trace.events[1].address);
+    // The fields are rows with the block they lie in, not stack slots.
+    let row = |name: &str| {
+        json["stack"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .clone()
+    };
+    let offset = local(&trace, "a.next").address - h1;
+    assert_eq!(row("a.next")["in_block"], hex(h1));
+    assert_eq!(row("a.next")["offset"], offset);
+    assert_eq!(row("b.next")["in_block"], hex(h2));
+    assert_eq!(row("a")["in_block"], serde_json::Value::Null);
+    let region = row("a")["region"].as_str().unwrap().to_string();
+    assert!(["stack", "thread-stack"].contains(&&*region), "{region}");
+    // Every moment from the first probe of the fields on, the end too, has
+    // both links: H1 → H2 and H2 → H1.
+    let moments = json["moments"].as_array().unwrap();
+    assert_eq!(moments.last().unwrap()["end"], true);
+    for moment in moments {
+        let links = moment["links"].as_array().unwrap();
+        let ends: Vec<(String, u64, String, u64)> = links
+            .iter()
+            .map(|l| {
+                (
+                    l["from_block"].as_str().unwrap().to_string(),
+                    l["offset"].as_u64().unwrap(),
+                    l["to_block"].as_str().unwrap().to_string(),
+                    l["to_offset"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let o = offset as u64;
+        assert_eq!(
+            ends,
+            [(hex(h1), o, hex(h2), 16), (hex(h2), o, hex(h1), 16)],
+            "{moment}"
+        );
+    }
+}
