@@ -48,11 +48,21 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
         "" => "the events table".to_string(),
         command => format!("`{command}`"),
     };
+    // Fields probed inside heap blocks are drawn as lines of their block.
+    let fields = (0..trace.locals.len()).any(|i| names.field_block(i).is_some());
+    let fields = match fields {
+        true => format!(
+            " A line `+N name` in a block is a pointer stored N bytes into it; its arrow, \
+             right of the heap, ends at a {head} on the block it points into.",
+            head = glyphs.head_left
+        ),
+        false => String::new(),
+    };
     let how = format!(
         "Locals as last probed, in their stack frames, highest address first: the stack \
          grows down the page. Each {dot} is a pointer; its arrow ends at the heap block it \
-         points into. Freed blocks have dashed borders. Event numbers (#) are those of \
-         {numbers}.",
+         points into.{fields} Freed blocks have dashed borders. Event numbers (#) are those \
+         of {numbers}.",
         dot = glyphs.dot,
     );
     let how = paint(&super::fill(&how, usize::from(settings.width)), Style::Dim);
