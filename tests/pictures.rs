@@ -28,8 +28,9 @@ fn settings(width: u16) -> Settings {
 }
 
 /// The ends of every arrow in a drawn diagram: from the name of the local on
-/// each `●` row to the block named on the top border above each `▶` it
-/// reaches, found by walking the line characters.
+/// each `●` row (for a link between blocks, the field's line in its block:
+/// `+24 a.next`) to the block named on the top border above each `▶` or `◀`
+/// it reaches, found by walking the line characters.
 fn arrows(lines: &[String]) -> BTreeSet<(String, String)> {
     let grid: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
     let at = |r: usize, c: usize| {
@@ -45,18 +46,28 @@ fn arrows(lines: &[String]) -> BTreeSet<(String, String)> {
                 continue;
             }
             let text: String = row[..c].iter().collect();
-            let name = text
-                .trim_start_matches(['│', ' '])
-                .split(':')
-                .next()
-                .unwrap_or("");
+            // A field's line in a heap block: after the block's left border.
+            let in_block = text.rsplit(['│', '▶']).next().unwrap_or("").trim();
+            let name = if in_block.starts_with('+') {
+                in_block.to_string()
+            } else {
+                let name = text.trim_start_matches(['│', ' ']).split(':').next();
+                name.unwrap_or("").to_string()
+            };
             for (hr, hc) in follow(&at, r, c + 1) {
-                let border: String = grid[hr - 1][hc..].iter().collect();
+                let border: String = if at(hr, hc) == '▶' {
+                    grid[hr - 1][hc..].iter().collect()
+                } else {
+                    // `◀` is on the right border: the name is left of it.
+                    let left: String = grid[hr - 1][..hc].iter().collect();
+                    let start = left.rfind(['┌', '┏']).unwrap_or(0);
+                    left[start..].to_string()
+                };
                 let block = border
                     .split_whitespace()
                     .find(|w| w.starts_with('H'))
                     .unwrap_or("?");
-                found.insert((name.to_string(), block.to_string()));
+                found.insert((name.clone(), block.to_string()));
             }
         }
     }
@@ -91,7 +102,7 @@ fn follow(at: &dyn Fn(usize, usize) -> char, row: usize, column: usize) -> Vec<(
             continue;
         }
         let ch = at(r, c);
-        if ch == '▶' {
+        if (ch, moving) == ('▶', 3) || (ch, moving) == ('◀', 2) {
             heads.push((r, c));
             continue;
         }
@@ -125,6 +136,7 @@ fn follow(at: &dyn Fn(usize, usize) -> char, row: usize, column: usize) -> Vec<(
 #[test]
 fn every_arrow_ends_at_the_block_the_local_points_into() {
     let mut checked = 0;
+    let mut links = 0;
     for scenario in SCENARIOS {
         let trace = run(scenario.id);
         let names = Names::new(&trace);
@@ -139,12 +151,32 @@ fn every_arrow_ends_at_the_block_the_local_points_into() {
                     if let SlotState::PointsTo { block, .. } = slot.state
                         && snap.block(block).is_some()
                     {
-                        let named = names.target(slot.index).expect("a block of this trace");
+                        // A block shown before the probe that proves it:
+                        // that later probe's block.
+                        let probe = slot.owned_by_later.unwrap_or(slot.index);
+                        let named = names.target(probe).expect("a block of this trace");
                         let named = named.split('+').next().unwrap_or_default().to_string();
                         assert_eq!(named, format!("H{block}"), "{}", scenario.id);
                         expected.insert((slot.local.name.to_string(), named));
                     }
                 }
+            }
+            // Each link between drawn blocks: from its field's line, at the
+            // offset the field's own address has in its block.
+            for link in &snap.links {
+                let local = &trace.locals[link.index];
+                let field = names.field(link.index).expect("a field of a block");
+                assert_eq!(
+                    field,
+                    format!("H{}+{}", link.from_block, link.offset),
+                    "{}",
+                    scenario.id
+                );
+                let named = names.target(link.index).expect("a block of this trace");
+                let named = named.split('+').next().unwrap_or_default().to_string();
+                assert_eq!(named, format!("H{}", link.to_block), "{}", scenario.id);
+                expected.insert((format!("+{} {}", link.offset, local.name), named));
+                links += 1;
             }
             for width in [60, 80, 140] {
                 let lines = diagram::draw(&trace, &names, &snap, settings(width));
@@ -160,6 +192,9 @@ fn every_arrow_ends_at_the_block_the_local_points_into() {
         }
     }
     assert!(checked > 50, "only {checked} arrows checked");
+    // rc-cycle's two `next` fields and string-drop's three headers, at the
+    // moments they were probed and at the end (rc-cycle's leaked pair).
+    assert!(links >= 10, "only {links} links checked");
 }
 
 #[test]
@@ -295,6 +330,27 @@ fn step_through_goes_forward_back_and_quits() {
         "{text}"
     );
     assert!(text.contains("#2 realloc H1 32 → 64 B"), "{text}");
+    // A moved block says where from: the event that gave it its address.
+    if text.contains("32 → 64 B, moved") {
+        assert!(
+            text.contains("32 → 64 B, moved from #1's address"),
+            "{text}"
+        );
+    }
+    // `numbers` was probed with no block and later found owning H1, and the
+    // heap saw only H1 in between: it shows H1 from `#1 alloc` on.
+    assert!(!text.contains("no block"), "{text}");
+    let first = text.split("Event 2 of").next().unwrap();
+    assert!(first.contains("│ numbers: Vec<u64>"), "{first}");
+    assert_eq!(
+        arrows(&first.lines().map(String::from).collect::<Vec<_>>()).len(),
+        1
+    );
+    // What the code observed after each event, before the next.
+    assert!(
+        first.contains("Observed after it (`push`, line 15, 4 times): from len 1 ·"),
+        "{first}"
+    );
     assert!(text.contains("Memory after event #3 of 8"), "{text}");
     assert!(text.contains("◀ #3 realloc"), "{text}");
 }

@@ -207,12 +207,45 @@ fn redact_moved(text: &str) -> String {
     out
 }
 
-/// Step mode's event line: `#2 realloc H1 32 → 64 B, moved · align 8 ·
-/// heap · 72 B reserved` keeps its shape with `[mv?]` and `[r]`.
+/// Step mode's event lines, each on one line: where a realloc's line wraps
+/// depends on whether it moved (`moved from #1's address` is longer than
+/// `in place`), so the snapshot joins it before redacting.
+fn join_events(text: &str) -> String {
+    let mut out: Vec<String> = vec![];
+    let mut event = false; // the line before was (part of) an event line
+    for line in text.lines() {
+        let starts_event = line.starts_with('#') && line.contains(" B");
+        let goes_on = event
+            && !line.is_empty()
+            && !line.starts_with("Observed")
+            && !line.starts_with("Memory");
+        match out.last_mut() {
+            Some(last) if goes_on => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            _ => {
+                out.push(line.to_string());
+                event = starts_event;
+            }
+        }
+    }
+    out.join("\n") + "\n"
+}
+
+/// Step mode's event line: `#2 realloc H1 32 → 64 B, moved from #1's
+/// address · align 8 · heap · 72 B reserved` keeps its shape with `[mv?]`
+/// and `[r]`.
 fn redact_step(line: &str) -> String {
-    let line = line
+    let mut line = line
         .replace("B, in place · ", "B, [mv?] · ")
         .replace("B, moved · ", "B, [mv?] · ");
+    // A move says where from: `moved from #1's address`.
+    while let Some(start) = line.find("B, moved from ") {
+        let rest = &line[start..];
+        let end = rest.find(" · ").map_or(line.len(), |i| start + i);
+        line.replace_range(start..end, "B, [mv?]");
+    }
     let reserved = |part: &str| {
         part.strip_suffix(" B reserved")
             .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
@@ -326,7 +359,7 @@ fn step_snapshots() {
     for id in ["vec-growth", "threads", "rc-cycle", "zero-sized"] {
         let input = "n\nb\nx\n".to_string() + &"n\n".repeat(80);
         let text = memlab_with_input(&["trace", id, "--step", "--width", "80"], &input);
-        insta::assert_snapshot!(format!("step-{id}-80"), redact_moved(&text));
+        insta::assert_snapshot!(format!("step-{id}-80"), redact_moved(&join_events(&text)));
     }
     // A lesson in step mode: the prediction answered, forward, back, an
     // unknown key, to the end.

@@ -14,7 +14,8 @@ use serde::Serialize;
 use serde::ser::Serializer;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
-use crate::trace::{Event, Local, Observation, Trace};
+use crate::trace::snapshot::{self, Moment, Snapshot};
+use crate::trace::{Event, Local, Observation, Trace, field_block};
 
 /// Writes the trace as JSON (indented, one line per list item) and a final
 /// newline.
@@ -147,6 +148,7 @@ impl Serialize for Document<'_> {
             file: &'t str,
             kept: Blocks,
             leaks: Blocks,
+            moments: Moments<'t>,
             observations: Seq<'t, ObservationJson<'t>>,
             panic: &'t Option<String>,
             scenario: &'t str,
@@ -161,6 +163,7 @@ impl Serialize for Document<'_> {
             file: &trace.source.file,
             kept: blocks(trace, true),
             leaks: blocks(trace, false),
+            moments: Moments(trace),
             observations: Seq(trace, &|t| {
                 Box::new(t.observations.iter().map(|o| ObservationJson::new(t, o)))
             }),
@@ -229,9 +232,14 @@ struct LocalJson<'t> {
     align: usize,
     capacity: Option<usize>,
     frame: &'t str,
+    /// For a field of a heap block (probed through a reference): the
+    /// block's address; null for a stack slot.
+    in_block: Option<String>,
     len: Option<usize>,
     line: u32,
     name: &'t str,
+    /// For a field of a heap block: how far into the block it is.
+    offset: Option<usize>,
     points_to: Option<String>,
     points_to_region: Option<&'static str>,
     /// The start of what it points to, as `Debug` shows it (a trailing …
@@ -247,14 +255,17 @@ struct LocalJson<'t> {
 impl<'t> LocalJson<'t> {
     fn new(trace: &'t Trace, l: &'t Local) -> Self {
         let preview = &l.preview;
+        let field = field_block(&trace.events, l);
         LocalJson {
             address: address(l.address),
             align: l.align,
             capacity: l.points_to.and_then(|t| t.capacity),
             frame: &l.frame,
+            in_block: field.map(|(e, _)| address(trace.events[e].address)),
             len: l.points_to.and_then(|t| t.len),
             line: l.line,
             name: &l.name,
+            offset: field.map(|(_, offset)| offset),
             points_to: l.points_to.map(|t| address(t.address)),
             points_to_region: l.points_to.map(|t| t.region.name()),
             preview: (!preview.text().is_empty()).then(|| {
@@ -287,6 +298,85 @@ impl<'t> ObservationJson<'t> {
             thread: trace.thread_name(o.thread),
             values: o.fields.iter().map(|(name, v)| (&**name, *v)).collect(),
         }
+    }
+}
+
+/// The moments of the memory diagrams (`snapshot::moments`), each with the
+/// links between heap blocks that its diagram draws.
+struct Moments<'t>(&'t Trace);
+
+#[derive(Serialize)]
+struct MomentJson<'t> {
+    after_event: usize,
+    end: bool,
+    line: Option<u32>,
+    links: Vec<LinkJson<'t>>,
+}
+
+#[derive(Serialize)]
+struct LinkJson<'t> {
+    /// The address of the block holding the pointer, at that moment.
+    from_block: String,
+    label: &'t str,
+    offset: usize,
+    /// The address of the block it points into, at that moment.
+    to_block: String,
+    to_offset: usize,
+}
+
+impl Serialize for Moments<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let trace = self.0;
+        // Links come only from fields: without one, no moment has any, and
+        // no snapshot is needed (a million-event trace has many blocks).
+        let fields = trace
+            .locals
+            .iter()
+            .any(|l| crate::trace::field_block(&trace.events, l).is_some());
+        if !fields {
+            return serializer.collect_seq(snapshot::moments(trace).into_iter().map(|moment| {
+                let (after_event, line) = match moment {
+                    Moment::Probe {
+                        after_event, line, ..
+                    } => (after_event.min(trace.events.len()), Some(line)),
+                    Moment::Event { after_event } => (after_event.min(trace.events.len()), None),
+                    Moment::End => (trace.events.len(), None),
+                };
+                MomentJson {
+                    after_event,
+                    end: moment == Moment::End,
+                    line,
+                    links: vec![],
+                }
+            }));
+        }
+        let ids = snapshot::block_ids(&trace.events);
+        serializer.collect_seq(snapshot::moments(trace).into_iter().map(|moment| {
+            let snap = Snapshot::at(trace, &ids, moment);
+            let at = |id: usize| snap.block(id).map(|b| address(b.address));
+            let links = snap
+                .links
+                .iter()
+                .filter_map(|l| {
+                    Some(LinkJson {
+                        from_block: at(l.from_block)?,
+                        label: l.label,
+                        offset: l.offset,
+                        to_block: at(l.to_block)?,
+                        to_offset: l.to_offset,
+                    })
+                })
+                .collect();
+            MomentJson {
+                after_event: snap.after_event,
+                end: moment == Moment::End,
+                line: match moment {
+                    Moment::Probe { line, .. } => Some(line),
+                    _ => None,
+                },
+                links,
+            }
+        }))
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Glyphs {
     pub dot: char,
     /// Where an arrow ends.
     pub head: char,
+    /// Where an arrow coming from the right ends (a link between blocks).
+    pub head_left: char,
     /// Dashed lines, for freed blocks.
     pub dashed_h: char,
     pub dashed_v: char,
@@ -41,6 +43,7 @@ impl Glyphs {
                 ascii,
                 dot: 'o',
                 head: '>',
+                head_left: '<',
                 dashed_h: '.',
                 dashed_v: ':',
                 ellipsis: "~",
@@ -54,6 +57,7 @@ impl Glyphs {
                 ascii,
                 dot: '●',
                 head: '▶',
+                head_left: '◀',
                 dashed_h: '┄',
                 dashed_v: '┆',
                 ellipsis: "…",

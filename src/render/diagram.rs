@@ -10,6 +10,12 @@
 //!  └────────────────────────┘        └──────────────────────┘
 //! ```
 //!
+//! A pointer inside a heap block to another block (a field a probe read: a
+//! `Vec<String>`'s headers, an `Rc` node's `next`) is a line `+24 a.next` in
+//! its block, with its `●` on the block's right border; its arrow runs in a
+//! lane right of the heap and ends in a `◀` on the right border of the block
+//! it points into.
+//!
 //! What is drawn comes from [`crate::trace::snapshot`]; this module only lays it out.
 
 use std::fmt::Write as _;
@@ -42,11 +48,21 @@ pub fn view(trace: &Trace, settings: Settings) -> String {
         "" => "the events table".to_string(),
         command => format!("`{command}`"),
     };
+    // Fields probed inside heap blocks are drawn as lines of their block.
+    let fields = (0..trace.locals.len()).any(|i| names.field_block(i).is_some());
+    let fields = match fields {
+        true => format!(
+            " A line `+N name` in a block is a pointer stored N bytes into it; its arrow, \
+             right of the heap, ends at a {head} on the block it points into.",
+            head = glyphs.head_left
+        ),
+        false => String::new(),
+    };
     let how = format!(
         "Locals as last probed, in their stack frames, highest address first: the stack \
          grows down the page. Each {dot} is a pointer; its arrow ends at the heap block it \
-         points into. Freed blocks have dashed borders. Event numbers (#) are those of \
-         {numbers}.",
+         points into.{fields} Freed blocks have dashed borders. Event numbers (#) are those \
+         of {numbers}.",
         dot = glyphs.dot,
     );
     let how = paint(&super::fill(&how, usize::from(settings.width)), Style::Dim);
@@ -109,10 +125,12 @@ pub fn heading(trace: &Trace, snapshot: &Snapshot, settings: Settings) -> String
 pub fn draw(trace: &Trace, names: &Names, snapshot: &Snapshot, settings: Settings) -> Vec<String> {
     let glyphs = Glyphs::new(settings.ascii);
     let width = usize::from(settings.width);
-    // Lay out with room for one arrow lane, then again if more are needed.
+    // Lay out with room for one arrow lane, then again if more are needed;
+    // links between blocks take one lane each per target, right of the heap.
     let mut lanes = 1;
+    let link_lanes = link_groups(snapshot).len();
     loop {
-        let layout = Layout::new(width, lanes);
+        let layout = Layout::new(width, lanes, link_lanes);
         let picture = Picture::draw(trace, names, snapshot, settings, &glyphs, layout);
         if picture.lanes <= lanes || lanes >= 8 {
             return picture.canvas.lines();
@@ -121,7 +139,8 @@ pub fn draw(trace: &Trace, names: &Names, snapshot: &Snapshot, settings: Setting
     }
 }
 
-/// Columns of the two panels and the arrows' gutter between them.
+/// Columns of the two panels, the arrows' gutter between them and the
+/// links' lanes right of the heap.
 #[derive(Clone, Copy, Debug)]
 struct Layout {
     /// Width of the stack panel, from column 0.
@@ -129,18 +148,25 @@ struct Layout {
     /// First column of the heap panel.
     right_start: usize,
     right: usize,
+    /// Lanes for links between blocks, right of the heap panel.
+    link_lanes: usize,
 }
 
 impl Layout {
-    fn new(width: usize, lanes: usize) -> Layout {
+    fn new(width: usize, lanes: usize, link_lanes: usize) -> Layout {
         let gutter = 4 + 2 * lanes;
-        let available = width.saturating_sub(gutter);
+        let links = match link_lanes {
+            0 => 0,
+            n => 1 + 2 * n,
+        };
+        let available = width.saturating_sub(gutter + links);
         let left = (available / 2).min(MAX_PANEL);
         let right = (available - left).min(MAX_PANEL);
         Layout {
             left,
             right_start: left + gutter,
             right,
+            link_lanes,
         }
     }
 
@@ -148,6 +174,40 @@ impl Layout {
     fn lane(&self, lane: usize) -> usize {
         self.left + 2 + 2 * lane
     }
+
+    /// The heap panel's right border.
+    fn right_border(&self) -> usize {
+        self.right_start + self.right - 1
+    }
+
+    /// The column of link lane `lane`, 0 nearest the heap.
+    fn link_lane(&self, lane: usize) -> usize {
+        self.right_border() + 2 + 2 * lane
+    }
+
+    fn width(&self) -> usize {
+        match self.link_lanes {
+            0 => self.right_start + self.right,
+            n => self.link_lane(n - 1) + 1,
+        }
+    }
+}
+
+/// The links of a snapshot grouped by the block they point into, in order
+/// of that block: each group is drawn in one lane.
+fn link_groups<'s>(snapshot: &'s Snapshot) -> Vec<(usize, Vec<&'s snapshot::Link<'s>>)> {
+    let mut groups: Vec<(usize, Vec<&snapshot::Link>)> = vec![];
+    for link in &snapshot.links {
+        if snapshot.block(link.from_block).is_none() || snapshot.block(link.to_block).is_none() {
+            continue;
+        }
+        match groups.iter_mut().find(|(to, _)| *to == link.to_block) {
+            Some((_, links)) => links.push(link),
+            None => groups.push((link.to_block, vec![link])),
+        }
+    }
+    groups.sort_by_key(|(to, _)| *to);
+    groups
 }
 
 struct Picture {
@@ -172,7 +232,7 @@ impl Picture {
         layout: Layout,
     ) -> Picture {
         let mode = settings.addresses;
-        let mut canvas = Canvas::new(layout.right_start + layout.right);
+        let mut canvas = Canvas::new(layout.width());
         let inner = layout.left.saturating_sub(4);
         let stack = match "Stack (high addresses first)" {
             long if long.len() < layout.left => long,
@@ -273,6 +333,10 @@ impl Picture {
         // The heap: one box per block, placed level with its first pointer
         // when there is room, so most arrows run straight across.
         let mut arrows: Vec<Arrow> = vec![];
+        let groups = link_groups(snapshot);
+        // Rows of each link's source (by link index) and of each block's top line.
+        let mut link_rows: Vec<(usize, usize)> = vec![]; // (link index, row)
+        let mut block_rows: Vec<(usize, usize)> = vec![]; // (block id, row)
         let mut cursor = 1;
         let column = layout.right_start;
         let inner = layout.right.saturating_sub(4);
@@ -286,7 +350,23 @@ impl Picture {
                 Some(&first) if first > cursor => first - 1,
                 _ => cursor,
             };
-            let lines = block_lines(trace, block, inner, glyphs);
+            let fields: Vec<(usize, String)> = snapshot
+                .links
+                .iter()
+                .filter(|l| l.from_block == block.id)
+                .filter(|l| {
+                    groups
+                        .iter()
+                        .any(|(_, g)| g.iter().any(|g| g.index == l.index))
+                })
+                .map(|l| (l.index, format!("+{} {}", l.offset, l.label)))
+                .collect();
+            let texts: Vec<String> = fields.iter().map(|(_, t)| t.clone()).collect();
+            let (lines, first_field) = block_lines(trace, block, &texts, inner, glyphs);
+            for (i, (index, _)) in fields.iter().enumerate() {
+                link_rows.push((*index, top + 1 + first_field + i));
+            }
+            block_rows.push((block.id, top + 1));
             let height = lines.len() + 2;
             let dashed = block.freed_at.is_some();
             let border = if block.current {
@@ -319,6 +399,19 @@ impl Picture {
             canvas.text(cursor, column + 1, &more, layout.right, Style::Dim, glyphs);
         }
         let lanes = draw_arrows(&mut canvas, &arrows, layout, glyphs);
+        let links: Vec<Arrow> = groups
+            .iter()
+            .filter_map(|(to, links)| {
+                let target = block_rows.iter().find(|(id, _)| id == to)?.1;
+                let sources = links
+                    .iter()
+                    .filter_map(|l| link_rows.iter().find(|(i, _)| *i == l.index))
+                    .map(|&(_, row)| row)
+                    .collect();
+                Some(Arrow { sources, target })
+            })
+            .collect();
+        draw_links(&mut canvas, &links, layout, glyphs);
         Picture { canvas, lanes }
     }
 }
@@ -370,8 +463,15 @@ fn slot_state(
     }
 }
 
-/// The lines inside a block's box.
-fn block_lines(trace: &Trace, block: &Block, room: usize, glyphs: &Glyphs) -> Vec<(String, Style)> {
+/// The lines inside a block's box, and where its `fields` (the links it
+/// holds, `+24 a.next`) start among them.
+fn block_lines(
+    trace: &Trace,
+    block: &Block,
+    fields: &[String],
+    room: usize,
+    glyphs: &Glyphs,
+) -> (Vec<(String, Style)>, usize) {
     let mut size = format!("{} B", block.size);
     if let Some(usable) = block.usable.filter(|&u| u != block.size) {
         let _ = write!(size, " of {usable} reserved");
@@ -381,11 +481,13 @@ fn block_lines(trace: &Trace, block: &Block, room: usize, glyphs: &Glyphs) -> Ve
     }
     if let Some(freed_at) = block.freed_at {
         let freed = format!("freed at #{freed_at}");
-        return if size.chars().count() + 3 + freed.len() <= room {
+        let lines = if size.chars().count() + 3 + freed.len() <= room {
             vec![(format!("{size} · {freed}"), Style::Dim)]
         } else {
             vec![(size, Style::Dim), (freed, Style::Dim)]
         };
+        let first = lines.len();
+        return (lines, first);
     }
     let mut lines = vec![(size, Style::Plain)];
     if let Some(contents) = block.contents {
@@ -406,6 +508,8 @@ fn block_lines(trace: &Trace, block: &Block, room: usize, glyphs: &Glyphs) -> Ve
             lines.push((format!("{}{cut}", preview.text()), Style::Plain));
         }
     }
+    let first_field = lines.len();
+    lines.extend(fields.iter().map(|f| (f.clone(), Style::Name)));
     if block.current {
         let event = &trace.events[block.last_event];
         let text = format!("{} #{} {}", glyphs.pointer, event.seq, event.kind.name());
@@ -417,7 +521,69 @@ fn block_lines(trace: &Trace, block: &Block, room: usize, glyphs: &Glyphs) -> Ve
     if block.leaked {
         lines.push(("leaked: never freed".to_string(), Style::Alert));
     }
-    lines
+    (lines, first_field)
+}
+
+/// Draws the links between blocks in lanes right of the heap panel: from a
+/// `●` on the source block's right border at its field's row, right to the
+/// lane, along it, and back left to a `◀` on the target block's right border.
+/// Lanes nearest the heap go to the links spanning the fewest rows.
+fn draw_links(canvas: &mut Canvas, links: &[Arrow], layout: Layout, glyphs: &Glyphs) {
+    if links.is_empty() {
+        return;
+    }
+    let border = layout.right_border();
+    let start = border + 1;
+    let width = layout.width() - start;
+    let mut bits: Vec<Vec<u8>> = vec![vec![0; width]; canvas.height().max(1)];
+    let span = |a: &Arrow| {
+        let rows = a.sources.iter().chain([&a.target]);
+        let low = *rows.clone().min().unwrap_or(&0);
+        let high = *rows.max().unwrap_or(&0);
+        (low, high)
+    };
+    let mut order: Vec<&Arrow> = links.iter().collect();
+    order.sort_by_key(|a| {
+        let (low, high) = span(a);
+        (high - low, low)
+    });
+    for (lane, arrow) in order.iter().enumerate() {
+        let column = layout.link_lane(lane) - start;
+        let (low, high) = span(arrow);
+        if bits.len() <= high {
+            bits.resize(high + 1, vec![0; width]);
+        }
+        for &row in arrow.sources.iter().chain([&arrow.target]) {
+            for (c, cell) in bits[row].iter_mut().enumerate().take(column + 1) {
+                *cell |= LEFT; // the first cell joins the border's ● or ◀
+                if c < column {
+                    *cell |= RIGHT;
+                }
+            }
+        }
+        for (row, cells) in bits.iter_mut().enumerate().take(high + 1).skip(low) {
+            let cell = &mut cells[column];
+            if row > low {
+                *cell |= UP;
+            }
+            if row < high {
+                *cell |= DOWN;
+            }
+        }
+    }
+    for (row, cells) in bits.iter().enumerate() {
+        for (i, &b) in cells.iter().enumerate() {
+            if b != 0 {
+                canvas.put(row, start + i, glyphs.line(b), Style::Accent);
+            }
+        }
+    }
+    for arrow in links {
+        for &source in &arrow.sources {
+            canvas.put(source, border, glyphs.dot, Style::Accent);
+        }
+        canvas.put(arrow.target, border, glyphs.head_left, Style::Accent);
+    }
 }
 
 /// Draws the arrows in the gutter; returns the lanes they needed. An arrow

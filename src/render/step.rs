@@ -113,6 +113,22 @@ fn frame_with(
     // The event.
     let address = show(settings.addresses, names.event(step - 1), event.address);
     let mut text = listing::annotation(event, address, settings);
+    if let (Some((old, _)), Some(true)) = (event.old, event.moved()) {
+        // Where it was: the address, or (symbolic) the event that put it there.
+        let from = match settings.addresses {
+            super::AddressMode::Symbolic => {
+                let before = (0..step - 1).rev().find(|&i| {
+                    ids[i] == ids[step - 1] && trace.events[i].kind != crate::trace::Kind::Dealloc
+                });
+                match before {
+                    Some(i) => format!("#{}'s address", trace.events[i].seq),
+                    None => "its old address".to_string(),
+                }
+            }
+            _ => super::address(old),
+        };
+        let _ = write!(text, " from {from}");
+    }
     let _ = write!(text, " · align {} · {}", event.align, event.region.name());
     if let Some(usable) = event.usable {
         let _ = write!(text, " · {usable} B reserved");
@@ -121,7 +137,42 @@ fn frame_with(
         let _ = write!(text, " · on {}", trace.thread_name(event.thread));
     }
     let text = paint(&super::fill(&text, width), Style::Event(event.kind));
-    let _ = writeln!(out, "{text}\n");
+    let _ = writeln!(out, "{text}");
+    // What the code observed after it, before the next event.
+    let observed: Vec<_> = trace
+        .observations
+        .iter()
+        .filter(|o| o.after_event == step)
+        .collect();
+    if let (Some(first), Some(last)) = (observed.first(), observed.last()) {
+        let fields = |o: &crate::trace::Observation| {
+            o.fields
+                .iter()
+                .map(|(name, value)| format!("{name} {value}"))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        let at = |o: &crate::trace::Observation| format!("`{}`, line {}", o.label, o.line);
+        let n = observed.len();
+        let text = if n == 1 {
+            format!("Observed after it ({}): {}", at(first), fields(first))
+        } else if (&first.label, first.line) == (&last.label, last.line) {
+            let (a, b) = (fields(first), fields(last));
+            format!(
+                "Observed after it ({}, {n} times): from {a} to {b}",
+                at(first)
+            )
+        } else {
+            let (a, b) = (fields(first), fields(last));
+            format!(
+                "Observed after it, {n} times: first ({}) {a}, last ({}) {b}",
+                at(first),
+                at(last)
+            )
+        };
+        let _ = writeln!(out, "{}", paint(&super::fill(&text, width), Style::Dim));
+    }
+    out.push('\n');
     // Memory after it.
     let snapshot = Snapshot::at(trace, ids, Moment::Event { after_event: step });
     let _ = writeln!(out, "{}", diagram::heading(trace, &snapshot, settings));

@@ -58,7 +58,13 @@ pub fn trace(trace: &Trace, settings: Settings, all: bool) -> String {
     }
 
     if !trace.locals.is_empty() {
-        let _ = writeln!(out, "\n{}", heading("Stack"));
+        // Fields probed inside heap blocks are rows too, shown where they are.
+        let fields = (0..trace.locals.len()).any(|i| names.field_block(i).is_some());
+        let title = match fields {
+            true => "Stack, and fields in heap blocks",
+            false => "Stack",
+        };
+        let _ = writeln!(out, "\n{}", heading(title));
         let _ = writeln!(out, "{}", locals(trace, &names, settings));
     }
     if !trace.observations.is_empty() {
@@ -270,8 +276,10 @@ fn code(trace: &Trace, line: Option<u32>) -> &str {
     line.and_then(|l| trace.source.line(l)).unwrap_or("") // the notes below the tables say why
 }
 
-/// The stack locals table. The narrow layout shows what a local points to
-/// under its address, and its frame under its name.
+/// The stack locals table, with the fields probed inside heap blocks named
+/// by their block and offset (`H2+24`, region `heap`). The narrow layout
+/// shows what a local points to under its address, and its frame under its
+/// name.
 pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
     let narrow = settings.width < NARROW_WIDTH;
     let frames: HashSet<&str> = trace.locals.iter().map(|l| &*l.frame).collect();
@@ -313,9 +321,11 @@ pub fn locals(trace: &Trace, names: &Names, settings: Settings) -> Table {
         if narrow && threads {
             name.push_str(&format!("\non {}", trace.thread_name(local.thread)));
         }
+        // A stack slot (S1), or a field of a heap block (H2+24).
+        let place = names.field(i).or_else(|| names.slot(local.address));
         let slot = format!(
             "{}\n{}",
-            show(settings.addresses, names.slot(local.address), local.address),
+            show(settings.addresses, place, local.address),
             local.region.name()
         );
         let offset = names.target_offset(i).filter(|&o| o > 0);

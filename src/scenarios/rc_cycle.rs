@@ -29,8 +29,11 @@ pub fn run(s: &mut Scene) {
         let b = Rc::new(Node::new());
         *a.next.borrow_mut() = Some(Rc::clone(&b));
         *b.next.borrow_mut() = Some(Rc::clone(&a));
+        // Probe the locals, and each node's `next` inside its block.
         s.pointer("a", &a);
         s.pointer("b", &b);
+        s.pointer("a.next", a.next.borrow().as_ref().unwrap());
+        s.pointer("b.next", b.next.borrow().as_ref().unwrap());
         s.observe(
             "strong counts",
             &[("a", Rc::strong_count(&a)), ("b", Rc::strong_count(&b))],

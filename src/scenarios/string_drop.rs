@@ -23,7 +23,11 @@ pub fn run(s: &mut Scene) {
         String::from(black_box("grace")),
         String::from(black_box("linus")),
     ];
+    // Probe `names`, then each String header inside the Vec's block.
     s.pointer("names", &names);
+    s.pointer("names[0]", &names[0]);
+    s.pointer("names[1]", &names[1]);
+    s.pointer("names[2]", &names[2]);
 
     drop(names); // each String's bytes are freed first, then the Vec's block
 }

@@ -65,6 +65,25 @@ pub fn target(trace: &Trace, name: &str) -> usize {
     target_of(local(trace, name))
 }
 
+/// The links (heap-to-heap pointers) at the moment of the last probe naming
+/// `name`, as (label, from block, offset, to block, offset into it).
+#[track_caller]
+pub fn links_after(trace: &Trace, name: &str) -> Vec<(String, usize, usize, usize, usize)> {
+    use memlab::trace::snapshot::{self, Snapshot};
+    let Some(moment) = snapshot::moment_naming(trace, name) else {
+        panic!("no moment names {name}")
+    };
+    let ids = snapshot::block_ids(&trace.events);
+    let snap = Snapshot::at(trace, &ids, moment);
+    snap.links
+        .iter()
+        .map(|l| {
+            let label = l.label.to_string();
+            (label, l.from_block, l.offset, l.to_block, l.to_offset)
+        })
+        .collect()
+}
+
 /// The first observation so labelled.
 #[track_caller]
 pub fn observation<'t>(trace: &'t Trace, label: &str) -> &'t Observation {

@@ -34,6 +34,20 @@ fn string_drop_frees_every_block_strings_before_their_vec() {
     let literal = target(&trace, "literal");
     assert!(!heap.contains(&literal), "a literal is not a heap block");
 
+    // Each String's header is a field of the Vec's block (H2), one String
+    // apart, pointing at the start of that string's bytes (H3, H4, H5).
+    let string = std::mem::size_of::<String>();
+    let links = links_after(&trace, "names[2]");
+    let expected: Vec<(String, usize, usize, usize, usize)> = (0..3)
+        .map(|i| (format!("names[{i}]"), 2, i * string, 3 + i, 0))
+        .collect();
+    assert_eq!(links, expected);
+    for i in 0..3 {
+        let header = local(&trace, &format!("names[{i}]"));
+        assert_eq!(header.address, target(&trace, "names") + i * string);
+        assert!(small_block_region(header.region), "not on the stack");
+    }
+
     // Dropping the Vec frees each String's bytes, then the Vec's own block.
     let names = target(&trace, "names");
     let frees: Vec<&Event> = trace

@@ -293,7 +293,13 @@ fn assemble(source: Source, options: Options, parts: &[Part]) -> Trace {
                 align: local.align,
                 points_to,
                 preview: local.preview,
-                region: local.region,
+                // A value inside a live heap block (a field probed through a
+                // reference) is in that block's region, not on a stack.
+                region: match local.region {
+                    Region::Unknown => block_containing(&events, after_event, local.address)
+                        .map_or(Region::Unknown, |(i, _)| events[i].region),
+                    region => region,
+                },
                 line: local.line,
                 after_event,
                 key: local.mark.0,

@@ -294,6 +294,18 @@ pub fn block_containing(events: &[Event], count: usize, address: usize) -> Optio
     })
 }
 
+/// The heap block a probed value itself lies in, when it is a field of one
+/// (a `String` header inside a `Vec`'s block, an `Rc` node's `next`) and not
+/// a stack slot: the index of the event that gave the block its address and
+/// the value's offset inside it, read off the addresses when it was probed.
+/// A value on a stack is never inside a heap block.
+pub fn field_block(events: &[Event], local: &Local) -> Option<(usize, usize)> {
+    if matches!(local.region, Region::Stack | Region::ThreadStack) {
+        return None;
+    }
+    block_containing(events, local.after_event, local.address)
+}
+
 /// A block still allocated when the run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveBlock {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{Trace, block_containing};
+use super::{Trace, block_containing, field_block};
 
 /// The names of one trace's blocks and slots.
 #[derive(Clone, Debug, Default)]
@@ -19,6 +19,9 @@ pub struct Names {
     targets: Vec<Option<(usize, usize)>>,
     /// Stack slot number by address.
     slots: HashMap<usize, usize>,
+    /// For a local that is a field of a heap block (see
+    /// [`super::field_block`]), that block and the offset, by local index.
+    fields: Vec<Option<(usize, usize)>>,
 }
 
 impl Names {
@@ -34,16 +37,39 @@ impl Names {
                 Some((events[event]?, offset))
             })
             .collect();
+        let fields: Vec<Option<(usize, usize)>> = trace
+            .locals
+            .iter()
+            .map(|local| {
+                let (event, offset) = field_block(&trace.events, local)?;
+                Some((events[event]?, offset))
+            })
+            .collect();
         let mut slots = HashMap::new();
-        for local in &trace.locals {
-            let next = slots.len() + 1;
-            slots.entry(local.address).or_insert(next);
+        for (local, field) in trace.locals.iter().zip(&fields) {
+            if field.is_none() {
+                let next = slots.len() + 1;
+                slots.entry(local.address).or_insert(next);
+            }
         }
         Names {
             events,
             targets,
             slots,
+            fields,
         }
+    }
+
+    /// Where local `index` itself is when it is a field of a heap block:
+    /// `H1+24`.
+    pub fn field(&self, index: usize) -> Option<String> {
+        let (block, offset) = self.field_block(index)?;
+        Some(format!("H{block}+{offset}"))
+    }
+
+    /// The heap block local `index` is a field of, and its offset there.
+    pub fn field_block(&self, index: usize) -> Option<(usize, usize)> {
+        self.fields.get(index).copied().flatten()
     }
 
     /// The block event `index` touched: `H3`.
@@ -156,5 +182,44 @@ mod tests {
         assert_eq!(names.target(2), None);
         assert_eq!(names.slot(0x7000).as_deref(), Some("S1"));
         assert_eq!(names.slot(0x7008).as_deref(), Some("S2"));
+    }
+
+    #[test]
+    fn a_value_inside_a_block_is_a_field_of_it_not_a_slot() {
+        let mut trace = Trace {
+            source: Source::new("fields", file!()),
+            events: vec![
+                event(1, Kind::Alloc, 0x100, None), // H1: holds the pointer
+                event(2, Kind::Alloc, 0x200, None), // H2: what it points to
+            ],
+            locals: vec![local(0x7000, 0x100, 2), local(0x104, 0x200, 2)],
+            observations: vec![],
+            kept: vec![],
+            scope_ends: vec![],
+            thread_names: vec!["main".into()],
+            loss: Loss::default(),
+            panic: None,
+            stopped: false,
+        };
+        trace.locals[1].region = Region::Heap;
+        let names = Names::new(&trace);
+        assert_eq!(names.field(0), None);
+        assert_eq!(names.field(1).as_deref(), Some("H1+4"));
+        assert_eq!(names.target(1).as_deref(), Some("H2"));
+        assert_eq!(names.slot(0x104), None, "not numbered as a stack slot");
+        // On a stack, an address is never a field, whatever it equals.
+        trace.locals[1].region = Region::Stack;
+        assert_eq!(Names::new(&trace).field(1), None);
+
+        let ids = crate::trace::snapshot::block_ids(&trace.events);
+        trace.locals[1].region = Region::Heap;
+        let snap =
+            crate::trace::snapshot::Snapshot::at(&trace, &ids, crate::trace::snapshot::Moment::End);
+        let links: Vec<_> = snap
+            .links
+            .iter()
+            .map(|l| (l.from_block, l.offset, l.to_block, l.to_offset))
+            .collect();
+        assert_eq!(links, [(1, 4, 2, 0)]);
     }
 }

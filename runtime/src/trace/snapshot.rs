@@ -12,10 +12,26 @@
 //!   when dropped, and borrows cannot outlive what they borrow);
 //! - of two owners (`Box`, `Vec`, `String`) of one block, the one probed
 //!   first has been moved from: a block has exactly one owner;
+//! - an owner (`Box`, `Vec`, `String`) probed with no block whose next probe
+//!   finds it owning block B shows B from the event that made B, when B was
+//!   made after the first probe, every heap event between the two probes
+//!   was B's and no other probe in between pointed into B: the later probe
+//!   shows the slot owns B, and between the probes the heap saw only B being
+//!   made and grown (vec-growth's `numbers` shows its block from `#1 alloc`
+//!   on, not only from its second probe). Code that built B in another value
+//!   and moved it into the slot in between would have to probe that value
+//!   for its diagram to show it;
 //! - a block's len, capacity and first elements are shown only at the moment
-//!   of the probe that read them, when nothing since can have changed them.
+//!   of the probe that read them, when nothing since can have changed them;
+//! - a probed value whose own address lies inside a live heap block is a
+//!   field of that block, not a stack slot (a `String` header in a `Vec`'s
+//!   block, an `Rc` node's `next`): when it points into another block, the
+//!   snapshot has a [`Link`] from the field's block and offset to that block.
+//!   A link shows what its last probe saw, from that probe on, while both
+//!   blocks are live (a block's contents move with it when `realloc` moves
+//!   it, so the offset stays true); the end of the run does not end it.
 
-use super::{Event, Kind, Local, Preview, Region, Thread, Trace, block_containing};
+use super::{Event, Kind, Local, Preview, Region, Thread, Trace, block_containing, field_block};
 
 /// Most blocks one snapshot shows; freed blocks nothing points to go first.
 pub const MAX_BLOCKS: usize = 10;
@@ -93,6 +109,9 @@ pub struct Slot<'t> {
     pub index: usize,
     pub local: &'t Local,
     pub state: SlotState<'t>,
+    /// When the slot shows a block its last probe found none in: the later
+    /// probe of the slot that found it owning that block (see the rules).
+    pub owned_by_later: Option<usize>,
 }
 
 /// The slots of one function's frame on one thread, highest address first.
@@ -135,6 +154,21 @@ pub struct Block<'t> {
     pub leaked: bool,
 }
 
+/// A pointer held inside one heap block to another: a field a probe read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link<'t> {
+    /// Index into `Trace::locals` of the field's probe.
+    pub index: usize,
+    /// The block holding the pointer, and how far into it the pointer is.
+    pub from_block: usize,
+    pub offset: usize,
+    /// The block it points into, and how far into it.
+    pub to_block: usize,
+    pub to_offset: usize,
+    /// The probe's name for the field: `names[0]`, `a.next`.
+    pub label: &'t str,
+}
+
 /// Memory at one moment.
 #[derive(Clone, Debug)]
 pub struct Snapshot<'t> {
@@ -147,6 +181,8 @@ pub struct Snapshot<'t> {
     pub blocks: Vec<Block<'t>>,
     /// Blocks allocated so far but left out (freed, nothing points to them).
     pub hidden: usize,
+    /// Pointers from one shown block to another, by field offset.
+    pub links: Vec<Link<'t>>,
 }
 
 /// The moments worth a diagram: after each group of probes (locals noted, or
@@ -267,15 +303,29 @@ impl<'t> Snapshot<'t> {
             (events[i].kind == Kind::Dealloc).then_some(events[i].seq)
         };
 
-        // The latest probe of each slot taken so far (none once run returned).
+        // The latest probe of each slot taken so far (none once run returned),
+        // and of each field of a heap block (kept at the end: blocks outlive
+        // the run's frames).
         let mut shown: Vec<usize> = vec![];
+        let mut fields: Vec<(usize, (usize, usize))> = vec![]; // (local, (block, offset))
         for (i, local) in trace.locals.iter().enumerate() {
-            if !taken_by(
-                moment,
-                local.thread,
-                (local.after_event, local.key),
-                local.order,
-            ) {
+            let taken = |moment| {
+                taken_by(
+                    moment,
+                    local.thread,
+                    (local.after_event, local.key),
+                    local.order,
+                )
+            };
+            let field = field_block(events, local).and_then(|(e, offset)| Some((ids[e]?, offset)));
+            if let Some(field) = field {
+                if moment == Moment::End || taken(moment) {
+                    fields.retain(|&(j, f)| f != field || trace.locals[j].thread != local.thread);
+                    fields.push((i, field));
+                }
+                continue;
+            }
+            if !taken(moment) {
                 continue;
             }
             shown.retain(|&j| {
@@ -309,10 +359,58 @@ impl<'t> Snapshot<'t> {
             let (event, offset) = block_containing(events, local.after_event, t.address)?;
             Some((ids[event]?, offset))
         };
+        // For an owner probed with no block: its next probe, if that finds
+        // it owning block B, and B was made after the first probe and by
+        // this moment, and every heap event between the two probes was B's
+        // (so no other block, and no other owner's block, came or went), and
+        // no other probe in between pointed into B.
+        let owned_since = |local: &Local| -> Option<(usize, usize, usize)> {
+            if !is_owner(local) {
+                return None;
+            }
+            let (later, next) = trace.locals.iter().enumerate().find(|(_, l)| {
+                (l.thread, l.address, &l.name) == (local.thread, local.address, &local.name)
+                    && (l.after_event, l.key, l.order) > (local.after_event, local.key, local.order)
+            })?;
+            let (block, offset) = target(next)?;
+            let made = ids.iter().position(|&id| id == Some(block))?;
+            let between = local.after_event..next.after_event;
+            let only_b = ids
+                .get(between.clone())?
+                .iter()
+                .all(|&id| id == Some(block));
+            let others = trace.locals.iter().any(|l| {
+                !std::ptr::eq(l, next)
+                    && between.contains(&l.after_event)
+                    && l.after_event > local.after_event
+                    && target(l).is_some_and(|(b, _)| b == block)
+            });
+            (between.contains(&made)
+                && made < after_event
+                && only_b
+                && !others
+                && freed_at(block).is_none())
+            .then_some((later, block, offset))
+        };
         let mut slots: Vec<Slot<'t>> = shown
             .iter()
             .filter_map(|&index| {
                 let local = &trace.locals[index];
+                // No block when probed, but the slot's next probe finds it
+                // owning one made since and certainly its own: shown from
+                // the event that made it.
+                let later = match (local.points_to, scope_end(local)) {
+                    (Some(t), None) if t.capacity == Some(0) => owned_since(local),
+                    _ => None,
+                };
+                if let Some((later, block, offset)) = later {
+                    return Some(Slot {
+                        index,
+                        local,
+                        state: SlotState::PointsTo { block, offset },
+                        owned_by_later: Some(later),
+                    });
+                }
                 let state = match (scope_end(local), local.points_to, target(local)) {
                     // A local that went out of scope is shown until the
                     // scenario probes something after that on its thread.
@@ -329,6 +427,7 @@ impl<'t> Snapshot<'t> {
                     index,
                     local,
                     state,
+                    owned_by_later: None,
                 })
             })
             .collect();
@@ -372,6 +471,24 @@ impl<'t> Snapshot<'t> {
         let top = |f: &Frame| f.slots.iter().map(|s| s.local.address).max();
         frames.sort_by_key(|f| std::cmp::Reverse(top(f)));
 
+        // Links: fields pointing into a block, while both blocks live.
+        let mut links: Vec<Link<'t>> = fields
+            .iter()
+            .filter_map(|&(index, (from_block, offset))| {
+                let local = &trace.locals[index];
+                let (to_block, to_offset) = target(local)?;
+                (freed_at(from_block).is_none() && freed_at(to_block).is_none()).then_some(Link {
+                    index,
+                    from_block,
+                    offset,
+                    to_block,
+                    to_offset,
+                    label: &local.name,
+                })
+            })
+            .collect();
+        links.sort_by_key(|l| (l.from_block, l.offset));
+
         // Blocks, with what a probe at this very moment read of them.
         let pointed: Vec<(usize, &Slot)> = frames
             .iter()
@@ -382,6 +499,38 @@ impl<'t> Snapshot<'t> {
                 }
                 _ => None,
             })
+            .collect();
+        // Probes that read a block at this moment: slots, then fields. A
+        // field's reading is shown only in its own probe's moment (in
+        // step-through, until the next event or scope end): a scope end since
+        // may have changed what it read (an `Rc`'s counts) with no heap event.
+        let own_moments = match (moment, links.is_empty()) {
+            (Moment::Probe { .. }, false) => moments(trace),
+            _ => vec![],
+        };
+        let read_at_moment = |local: &Local| match moment {
+            Moment::Probe { .. } => {
+                own_moments.iter().find(|&&m| {
+                    taken_by(m, local.thread, (local.after_event, local.key), local.order)
+                }) == Some(&moment)
+            }
+            Moment::Event { .. } => !trace.scope_ends.iter().any(|e| {
+                e.thread == local.thread
+                    && e.order > local.order
+                    && taken_by(moment, e.thread, (e.after_event, e.key), e.order)
+            }),
+            Moment::End => false,
+        };
+        let read: Vec<(usize, &Local)> = pointed
+            .iter()
+            .filter(|(_, s)| !matches!(s.state, SlotState::Gone { .. }))
+            .map(|&(block, s)| (block, s.local))
+            .chain(
+                links
+                    .iter()
+                    .map(|l| (l.to_block, &trace.locals[l.index]))
+                    .filter(|(_, local)| read_at_moment(local)),
+            )
             .collect();
         let live_at_end = moment == Moment::End;
         let mut blocks: Vec<Block<'t>> = vec![];
@@ -397,17 +546,16 @@ impl<'t> Snapshot<'t> {
                 .unwrap_or(last_event);
             let event = &events[setter];
             let freed = freed_at(id);
-            let contents = pointed
+            let contents = read
                 .iter()
                 .rev()
-                .filter(|(b, s)| *b == id && s.local.after_event == after_event)
-                .find(|(_, s)| !matches!(s.state, SlotState::Gone { .. }))
-                .and_then(|(_, s)| {
-                    let target = s.local.points_to?;
+                .find(|(b, local)| *b == id && local.after_event == after_event)
+                .and_then(|(_, local)| {
+                    let target = local.points_to?;
                     Some(Contents {
                         len: target.len,
                         capacity: target.capacity,
-                        preview: s.local.preview,
+                        preview: local.preview,
                     })
                 });
             let kept = trace
@@ -432,8 +580,9 @@ impl<'t> Snapshot<'t> {
         // Keep the picture small: blocks a slot points to and the current
         // one always; then live blocks, oldest first; then freed ones, newest first.
         let total = blocks.len();
+        let linked = |id: usize| links.iter().any(|l| l.from_block == id || l.to_block == id);
         let rank = |b: &Block| {
-            if b.current || pointed.iter().any(|(id, _)| *id == b.id) {
+            if b.current || pointed.iter().any(|(id, _)| *id == b.id) || linked(b.id) {
                 (0, b.id)
             } else if b.freed_at.is_none() {
                 (1, b.id)
@@ -451,6 +600,7 @@ impl<'t> Snapshot<'t> {
             frames,
             hidden: total - blocks.len(),
             blocks,
+            links,
         }
     }
 
