@@ -15,12 +15,12 @@
 //! - an owner (`Box`, `Vec`, `String`) probed with no block whose next probe
 //!   finds it owning block B shows B from the event that made B, when B was
 //!   made after the first probe, every heap event between the two probes
-//!   was B's and no other probe in between pointed into B: the later probe
-//!   shows the slot owns B, and between the probes the heap saw only B being
-//!   made and grown (vec-growth's `numbers` shows its block from `#1 alloc`
-//!   on, not only from its second probe). Code that built B in another value
-//!   and moved it into the slot in between would have to probe that value
-//!   for its diagram to show it;
+//!   was B's, each on a line that calls a method on the slot by its name
+//!   (`numbers.push(i)`), and no other probe in between pointed into B: the
+//!   later probe shows the slot owns B, the heap saw only B being made and
+//!   grown, and it was the slot's own value that did it, not a value moved
+//!   into the slot later (vec-growth's `numbers` shows its block from
+//!   `#1 alloc` on, not only from its second probe);
 //! - a block's len, capacity and first elements are shown only at the moment
 //!   of the probe that read them, when nothing since can have changed them;
 //! - a probed value whose own address lies inside a live heap block is a
@@ -32,6 +32,26 @@
 //!   it, so the offset stays true); the end of the run does not end it.
 
 use super::{Event, Kind, Local, Preview, Region, Thread, Trace, block_containing, field_block};
+
+/// Whether `line` of Rust calls a method on the variable `name`
+/// (`name.push(…)`, `x = name.len()`): `name` is an identifier there,
+/// not the end of a longer one, followed by `.` and a method's name.
+fn calls_a_method_on(line: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    if name.is_empty() || !name.chars().all(ident) {
+        return false;
+    }
+    let code = line.split("//").next().unwrap_or("");
+    code.match_indices(name).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = &code[at + name.len()..];
+        !before.is_some_and(|c| ident(c) || c == '.')
+            && after
+                .strip_prefix('.')
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+    })
+}
 
 /// Most blocks one snapshot shows; freed blocks nothing points to go first.
 pub const MAX_BLOCKS: usize = 10;
@@ -359,6 +379,7 @@ impl<'t> Snapshot<'t> {
             let (event, offset) = block_containing(events, local.after_event, t.address)?;
             Some((ids[event]?, offset))
         };
+        let source_lines: Vec<&str> = trace.source.text.lines().collect();
         // For an owner probed with no block: its next probe, if that finds
         // it owning block B, and B was made after the first probe and by
         // this moment, and every heap event between the two probes was B's
@@ -385,9 +406,18 @@ impl<'t> Snapshot<'t> {
                     && l.after_event > local.after_event
                     && target(l).is_some_and(|(b, _)| b == block)
             });
+            // And each of those events is on a line that calls a method on
+            // the slot by its name (`numbers.push(i)`): the slot's own value
+            // made and grew B, not a value moved into it later.
+            let on_the_slot = events[between.clone()].iter().all(|e| {
+                e.line
+                    .and_then(|n| source_lines.get((n as usize).checked_sub(1)?))
+                    .is_some_and(|text| calls_a_method_on(text, &local.name))
+            });
             (between.contains(&made)
                 && made < after_event
                 && only_b
+                && on_the_slot
                 && !others
                 && freed_at(block).is_none())
             .then_some((later, block, offset))
@@ -607,5 +637,29 @@ impl<'t> Snapshot<'t> {
     /// The shown block numbered `id`.
     pub fn block(&self, id: usize) -> Option<&Block<'t>> {
         self.blocks.iter().find(|b| b.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calls_a_method_on;
+
+    #[test]
+    fn a_method_call_on_the_slot_is_told_from_other_mentions() {
+        assert!(calls_a_method_on(
+            "        numbers.push(black_box(i));",
+            "numbers"
+        ));
+        assert!(calls_a_method_on("v.reserve(8); // grow", "v"));
+        // Another variable, a longer name, a field, a comment, no call.
+        assert!(!calls_a_method_on("tmp.push(1);", "v"));
+        assert!(!calls_a_method_on("numbers2.push(1);", "numbers"));
+        assert!(!calls_a_method_on("self.numbers.push(1);", "numbers"));
+        assert!(!calls_a_method_on(
+            "let x = 1; // numbers.push(1)",
+            "numbers"
+        ));
+        assert!(!calls_a_method_on("numbers = tmp;", "numbers"));
+        assert!(!calls_a_method_on("names[0].push('a');", "names[0]"));
     }
 }
