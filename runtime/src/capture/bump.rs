@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bytes in the arena of `--allocator bump`: a `static` of memlab's binary
 /// (zeroed data, so it takes no room in the file and no memory until used).
+/// (`recorder::out_of_memory` names its size: change both together.)
 pub const ARENA_BYTES: usize = 16 << 20;
 
 // lesson: bump

@@ -277,14 +277,17 @@ fn failed(size: usize) -> *mut u8 {
         .try_with(|state| state.fallible.get())
         .unwrap_or(false);
     if RECORDING_THREADS.load(Ordering::Relaxed) & ENDS_ON_FAILURE != 0 && !fallible {
-        out_of_memory(size);
+        // Only a recording thread's request reaches the bump arena.
+        let arena = backend::current() == Allocator::Bump && recording_here();
+        out_of_memory(size, arena);
     }
     ptr::null_mut()
 }
 
-/// Writes one line naming the failed request's size and ends the process
-/// with status 1, allocating nothing.
-fn out_of_memory(size: usize) -> ! {
+/// Writes one line naming the failed request's size (and, for `arena`, that
+/// the bump allocator's arena is full) and ends the process with status 1,
+/// allocating nothing.
+fn out_of_memory(size: usize, arena: bool) -> ! {
     let mut line = [0u8; 192];
     let mut n = 0;
     let mut put = |bytes: &[u8]| {
@@ -305,7 +308,11 @@ fn out_of_memory(size: usize) -> ! {
         }
     }
     put(&digits[i..]);
-    put(b" bytes failed; free some memory or raise the limit (ulimit -v)\n");
+    if arena {
+        put(b" bytes failed: the bump allocator's 16 MiB arena is full (it frees nothing)\n");
+    } else {
+        put(b" bytes failed; free some memory or raise the limit (ulimit -v)\n");
+    }
     #[cfg(unix)]
     // SAFETY: write(2) reads `n` initialised bytes of `line`; _exit(2) ends
     // the process at once. Both are async-signal-safe and allocate nothing.
