@@ -1242,15 +1242,11 @@ unsafe fn dealloc_recorded(block: *mut u8, layout: Layout) {
 /// As for `GlobalAlloc::alloc`.
 #[inline(never)]
 unsafe fn alloc_recorded(kind: Kind, layout: Layout) -> *mut u8 {
+    let backend = backend::current();
+    // Only the bump arena asks whether this thread records.
+    let recording = backend == Allocator::Bump && recording_here();
     // SAFETY: the caller's `layout` contract is passed on unchanged.
-    let block = unsafe {
-        backend::alloc(
-            backend::current(),
-            recording_here(),
-            kind == Kind::AllocZeroed,
-            layout,
-        )
-    };
+    let block = unsafe { backend::alloc(backend, recording, kind == Kind::AllocZeroed, layout) };
     if block.is_null() {
         return failed(layout.size());
     }
@@ -1266,17 +1262,11 @@ unsafe fn alloc_recorded(kind: Kind, layout: Layout) -> *mut u8 {
 /// As for `GlobalAlloc::realloc`.
 #[inline(never)]
 unsafe fn realloc_recorded(block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+    let backend = backend::current();
+    let recording = backend == Allocator::Bump && recording_here();
     // SAFETY: the caller's contract for `block`, `layout` and `new_size` is
     // passed on unchanged.
-    let new_block = unsafe {
-        backend::realloc(
-            backend::current(),
-            recording_here(),
-            block,
-            layout,
-            new_size,
-        )
-    };
+    let new_block = unsafe { backend::realloc(backend, recording, block, layout, new_size) };
     if new_block.is_null() {
         return failed(new_size);
     }
