@@ -73,9 +73,9 @@ pub struct AddressArg {
 #[derive(Debug, Args)]
 pub struct AllocatorArg {
     /// The global allocator the run's blocks come from: system (the C
-    /// library's malloc), jemalloc, bump (memlab's own bump allocator, for
-    /// what the scenario allocates), or mimalloc in a build with the mimalloc
-    /// feature [default: system, or
+    /// library's malloc), bump (memlab's own bump allocator, for what the
+    /// scenario allocates), and jemalloc and mimalloc in a build with those
+    /// features [default: system, or
     /// $MEMLAB_ALLOCATOR]. A program has one, so memlab runs itself again
     /// with MEMLAB_ALLOCATOR set when it is not the one this process has.
     #[arg(long, value_name = "NAME", value_parser = allocator_names())]

@@ -309,7 +309,7 @@ fn out_of_memory(size: usize, arena: bool) -> ! {
     }
     put(&digits[i..]);
     if arena {
-        put(b" bytes failed: the bump allocator's 16 MiB arena is full (it frees nothing)\n");
+        put(b" bytes failed: the bump allocator's 1 MiB arena is full (it frees nothing)\n");
     } else {
         put(b" bytes failed; free some memory or raise the limit (ulimit -v)\n");
     }
