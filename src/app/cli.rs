@@ -82,6 +82,23 @@ pub struct AddressArg {
     pub addresses: Addresses,
 }
 
+/// The run's global allocator.
+#[derive(Debug, Args)]
+pub struct AllocatorArg {
+    /// The global allocator the run's blocks come from: system (the C
+    /// library's malloc), bump (memlab's own bump allocator, for what the
+    /// scenario allocates), and jemalloc and mimalloc in a build with those
+    /// features [default: system, or
+    /// $MEMLAB_ALLOCATOR]. A program has one, so memlab runs itself again
+    /// with MEMLAB_ALLOCATOR set when it is not the one this process has.
+    #[arg(long, value_name = "NAME", value_parser = allocator_names())]
+    pub allocator: Option<String>,
+}
+
+fn allocator_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::capture::backend::available().map(|a| a.name()))
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read a lesson: prose, the scenario's code, and its live run beside it.
@@ -121,6 +138,8 @@ pub enum Command {
         look: Look,
         #[command(flatten)]
         addresses: AddressArg,
+        #[command(flatten)]
+        allocator: AllocatorArg,
         #[command(flatten)]
         lessons: Lessons,
         #[command(flatten)]
@@ -182,6 +201,8 @@ pub enum Command {
         look: Look,
         #[command(flatten)]
         addresses: AddressArg,
+        #[command(flatten)]
+        allocator: AllocatorArg,
     },
     /// Trace a Rust file of your own: a scenario file or an ordinary program.
     // The rest of the description is after the options: a long description

@@ -7,6 +7,7 @@
 //! here), and one place that reads what the reader types (`prompt`). What is
 //! printed comes from `render`: nothing here builds a table or paints text.
 
+mod allocator;
 mod cli;
 mod lesson;
 mod pager;
@@ -73,6 +74,20 @@ pub fn main(catalogue: &'static Catalogue) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    // Before anything else runs: this may replace the process.
+    if let Err(e) = allocator::choose(&cli) {
+        return match e {
+            Error::Usage(message) => {
+                report(&message);
+                ExitCode::from(2)
+            }
+            Error::Failure(message) => {
+                report(&message);
+                ExitCode::FAILURE
+            }
+            Error::Io(e) => write_failed(&e),
+        };
+    }
     quiet_scenario_panics();
     // Each command's own options: the welcome's are memlab's own.
     let (look, addresses, lessons_dir, state) = match &cli.command {

@@ -144,6 +144,7 @@ impl Serialize for Document<'_> {
         let trace = self.0;
         #[derive(Serialize)]
         struct Top<'t> {
+            allocator: &'static str,
             events: Seq<'t, EventJson<'t>>,
             file: &'t str,
             kept: Blocks,
@@ -157,6 +158,7 @@ impl Serialize for Document<'_> {
             title: &'t str,
         }
         Top {
+            allocator: trace.allocator.name(),
             events: Seq(trace, &|t| {
                 Box::new(t.events.iter().map(|e| EventJson::new(t, e)))
             }),

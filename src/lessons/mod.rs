@@ -67,6 +67,10 @@ const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/lessons.rs
 /// memlab's own source files that `excerpt` directives may quote.
 const EXCERPTS: &[(&str, &str)] = &[
     (
+        "runtime/src/capture/bump.rs",
+        include_str!("../../runtime/src/capture/bump.rs"),
+    ),
+    (
         "runtime/src/capture/recorder.rs",
         include_str!("../../runtime/src/capture/recorder.rs"),
     ),

@@ -552,7 +552,8 @@ fn live_table(trace: &Trace, names: &Names, blocks: &[LiveBlock], settings: Sett
 pub fn summary(trace: &Trace, settings: Settings) -> Table {
     let s = trace.summary();
     let mut table = new_table(settings, &[]);
-    let rows: [(&str, String); 8] = [
+    let rows: [(&str, String); 9] = [
+        ("allocator", trace.allocator.name().to_string()),
         ("allocations", s.allocs.to_string()),
         ("reallocations", s.reallocs.to_string()),
         ("deallocations", s.deallocs.to_string()),

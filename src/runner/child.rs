@@ -80,6 +80,8 @@ pub fn run(
         // Backtraces are the program's, not memlab's business: a panic
         // prints its message only.
         .env_remove("RUST_BACKTRACE")
+        // memlab's own allocator is memlab's business: the program gets the default.
+        .env_remove(memlab_runtime::capture::backend::VARIABLE)
         .stdin(if settings.stdin {
             Stdio::inherit()
         } else {

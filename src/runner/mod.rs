@@ -138,6 +138,7 @@ pub fn run(request: &Request) -> Result<Run, RunError> {
                 loss: Default::default(),
                 panic: None,
                 stopped: false,
+                allocator: Default::default(),
             },
             true,
         ),

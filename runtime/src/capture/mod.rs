@@ -22,6 +22,8 @@ use crate::trace::{
     Thread, Trace, block_containing,
 };
 
+pub mod backend;
+pub mod bump;
 pub mod child;
 pub mod limits;
 mod lines;
@@ -357,6 +359,7 @@ fn assemble(source: Source, options: Options, parts: &[Part]) -> Trace {
         loss,
         panic: (!panics.is_empty()).then(|| panics.join("; ")),
         stopped: false,
+        allocator: backend::current(),
     }
 }
 

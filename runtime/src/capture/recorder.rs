@@ -1,7 +1,8 @@
 //! The recording global allocator.
 //!
-//! [`Recorder`] forwards every `GlobalAlloc` method to [`System`] (`realloc`
-//! included, so in-place growth stays visible) and, when the calling thread is
+//! [`Recorder`] forwards every `GlobalAlloc` method to [`System`], or to the
+//! allocator `MEMLAB_ALLOCATOR` chose for the process (`backend`), `realloc`
+//! included so in-place growth stays visible, and, when the calling thread is
 //! inside [`record`], appends one [`RawEvent`] per call to that thread's buffer.
 //!
 //! ```text
@@ -36,10 +37,12 @@ use std::ptr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
+use super::backend;
 use super::{Lines, Options};
-use crate::trace::{Kind, Region, Shortage};
+use crate::trace::{Allocator, Kind, Region, Shortage};
 
-/// memlab's global allocator: `System` plus per-thread recording.
+/// memlab's global allocator: `System` (or the process's chosen allocator)
+/// plus per-thread recording.
 pub struct Recorder;
 
 /// Most frames kept per event: enough to reach the scenario from the allocator
@@ -61,14 +64,37 @@ const _: () = assert!(MAX_CHAINS < NO_CHAIN as usize, "chain ids fit in 16 bits"
 /// allocator); a thread recording alone takes one only when that changes.
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
-/// Threads currently inside [`record`], plus [`ENDS_ON_FAILURE`] once set;
-/// zero means the allocator only forwards (and passes a null on unchecked).
-static RECORDING_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// Threads currently inside [`record`], plus [`ENDS_ON_FAILURE`] once set and
+/// [`NOT_SYSTEM`] unless the process's allocator is `System`; zero means the
+/// allocator only forwards to `System` (and passes a null on unchecked).
+static RECORDING_THREADS: AtomicUsize = AtomicUsize::new(NOT_SYSTEM);
 /// The top bit of [`RECORDING_THREADS`]: a failed request ends the process
 /// (see [`end_on_allocation_failure`]). Kept in the same word so the idle
 /// path stays one load, a test and a jump: only a program that sets it has
 /// every call take the checked path.
 const ENDS_ON_FAILURE: usize = 1 << (usize::BITS - 1);
+/// The next bit of [`RECORDING_THREADS`]: the process's allocator is not
+/// (or not yet known to be) `System`, so every call takes the out-of-line
+/// path, which dispatches on [`backend::current`]. Set from the start and
+/// cleared at the first call if `System` is chosen: "`System` and nobody
+/// recording" stays the one fast path, one load and a test.
+const NOT_SYSTEM: usize = 1 << (usize::BITS - 2);
+
+/// Told by [`backend`] once it has chosen this process's allocator.
+pub(super) fn backend_chosen(chosen: Allocator) {
+    if chosen == Allocator::System {
+        RECORDING_THREADS.fetch_and(!NOT_SYSTEM, Ordering::Relaxed);
+    }
+}
+
+/// Whether the bump arena serves a request made now: this thread records
+/// and is not inside memlab's own bookkeeping (a probe, the recorder).
+#[inline(always)]
+fn recording_here() -> bool {
+    STATE
+        .try_with(|state| !state.buffers.get().is_null() && !state.busy.get())
+        .unwrap_or(false)
+}
 
 /// Recording buffers not in use. Only touched outside the allocator path.
 /// Boxed so a buffer keeps its address while the allocator writes through it.
@@ -251,14 +277,17 @@ fn failed(size: usize) -> *mut u8 {
         .try_with(|state| state.fallible.get())
         .unwrap_or(false);
     if RECORDING_THREADS.load(Ordering::Relaxed) & ENDS_ON_FAILURE != 0 && !fallible {
-        out_of_memory(size);
+        // Only a recording thread's request reaches the bump arena.
+        let arena = backend::current() == Allocator::Bump && recording_here();
+        out_of_memory(size, arena);
     }
     ptr::null_mut()
 }
 
-/// Writes one line naming the failed request's size and ends the process
-/// with status 1, allocating nothing.
-fn out_of_memory(size: usize) -> ! {
+/// Writes one line naming the failed request's size (and, for `arena`, that
+/// the bump allocator's arena is full) and ends the process with status 1,
+/// allocating nothing.
+fn out_of_memory(size: usize, arena: bool) -> ! {
     let mut line = [0u8; 192];
     let mut n = 0;
     let mut put = |bytes: &[u8]| {
@@ -279,7 +308,11 @@ fn out_of_memory(size: usize) -> ! {
         }
     }
     put(&digits[i..]);
-    put(b" bytes failed; free some memory or raise the limit (ulimit -v)\n");
+    if arena {
+        put(b" bytes failed: the bump allocator's 1 MiB arena is full (it frees nothing)\n");
+    } else {
+        put(b" bytes failed; free some memory or raise the limit (ulimit -v)\n");
+    }
     #[cfg(unix)]
     // SAFETY: write(2) reads `n` initialised bytes of `line`; _exit(2) ends
     // the process at once. Both are async-signal-safe and allocate nothing.
@@ -1133,13 +1166,13 @@ impl Drop for Active {
 }
 
 // lesson: global-alloc
-// SAFETY: every method forwards to `System` with the caller's arguments, so
-// `System` upholds the `GlobalAlloc` contract; recording only reads the
-// arguments and results and writes to this thread's pre-allocated buffer. A
-// null from `System` is returned as null, or ends the process (`failed`).
+// SAFETY: each method forwards the caller's arguments to the process's one
+// allocator (`System` unless `backend` chose another), which upholds the
+// `GlobalAlloc` contract; recording writes only to this thread's buffer,
+// made beforehand. A null stays null, or ends the process (`failed`).
 unsafe impl GlobalAlloc for Recorder {
-    // Idle (one relaxed load): a jump to `System`. Recording, or once
-    // failures end the process: the recording path, which checks for null.
+    // `System` and idle (one relaxed load): a jump to `System`. Anything
+    // else: the out-of-line path, which picks the allocator.
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's `layout` contract is passed on unchanged.
@@ -1191,32 +1224,29 @@ unsafe impl GlobalAlloc for Recorder {
     // lesson: resume
 }
 
-/// `dealloc` while some thread records: the event first, so the block cannot
-/// be handed out again before its free is recorded, then `System`. Its
-/// safety contract is `GlobalAlloc::dealloc`'s.
+/// Off the fast path: the event first, so the block cannot be handed out
+/// again before its free is recorded, then the allocator that made it.
 #[inline(never)]
 unsafe fn dealloc_recorded(block: *mut u8, layout: Layout) {
     record_event(Kind::Dealloc, block, layout, 0, 0);
     // SAFETY: the caller guarantees `block` was allocated here with `layout`.
-    unsafe { System.dealloc(block, layout) }
+    unsafe { backend::dealloc(backend::current(), block, layout) }
 }
-// lesson: skip alloc_recorded and realloc_recorded: `System` first, then the event
+// lesson: skip alloc_recorded and realloc_recorded: the allocator first, then the event
 
-/// `alloc` or `alloc_zeroed` while some thread records: `System` first, then
-/// the event. Out of line, like the other two, so that the methods above stay
-/// a test and a jump.
+/// `alloc` or `alloc_zeroed` off the fast path: the process's allocator
+/// first, then the event. Out of line, like the other two, so that the
+/// methods above stay a test and a jump.
 ///
 /// # Safety
 /// As for `GlobalAlloc::alloc`.
 #[inline(never)]
 unsafe fn alloc_recorded(kind: Kind, layout: Layout) -> *mut u8 {
+    let backend = backend::current();
+    // Only the bump arena asks whether this thread records.
+    let recording = backend == Allocator::Bump && recording_here();
     // SAFETY: the caller's `layout` contract is passed on unchanged.
-    let block = unsafe {
-        match kind {
-            Kind::AllocZeroed => System.alloc_zeroed(layout),
-            _ => System.alloc(layout),
-        }
-    };
+    let block = unsafe { backend::alloc(backend, recording, kind == Kind::AllocZeroed, layout) };
     if block.is_null() {
         return failed(layout.size());
     }
@@ -1224,16 +1254,19 @@ unsafe fn alloc_recorded(kind: Kind, layout: Layout) -> *mut u8 {
     block
 }
 
-/// `realloc` while some thread records: `System.realloc` (which grows in
-/// place when it can), then the event with the old and the new block.
+/// `realloc` off the fast path: the `realloc` of the allocator that made the
+/// block (which grows it in place when it can), then the event with the old
+/// and the new block.
 ///
 /// # Safety
 /// As for `GlobalAlloc::realloc`.
 #[inline(never)]
 unsafe fn realloc_recorded(block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+    let backend = backend::current();
+    let recording = backend == Allocator::Bump && recording_here();
     // SAFETY: the caller's contract for `block`, `layout` and `new_size` is
     // passed on unchanged.
-    let new_block = unsafe { System.realloc(block, layout, new_size) };
+    let new_block = unsafe { backend::realloc(backend, recording, block, layout, new_size) };
     if new_block.is_null() {
         return failed(new_size);
     }
@@ -1295,7 +1328,9 @@ fn record_event(kind: Kind, block: *mut u8, layout: Layout, old_address: usize, 
             Lines::Off => NO_CHAIN,
             _ => capture_chain(buffers),
         };
-        let (region, usable) = super::region::of_block(block);
+        // SAFETY: every caller passes a block the allocator has just
+        // returned, or one it is about to free: live either way.
+        let (region, usable) = unsafe { backend::region_of(block, layout.size()) };
         prefetch_ahead(&buffers.events);
         // Below capacity (`limit` ≤ capacity): the push never allocates.
         buffers.events.push(RawEvent {

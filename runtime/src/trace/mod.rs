@@ -127,6 +127,47 @@ impl Kind {
     }
 }
 
+/// The global allocator behind memlab's recorder in the run: one per
+/// process, chosen before its first allocation (`capture::backend`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum Allocator {
+    /// `std::alloc::System`: the C library's `malloc` (glibc's here).
+    #[default]
+    System = 0,
+    /// jemalloc, through the `tikv-jemallocator` crate.
+    Jemalloc = 1,
+    /// mimalloc, through the `mimalloc` crate.
+    Mimalloc = 2,
+    /// memlab's bump allocator (`capture/bump.rs`) for what recording
+    /// threads allocate, `System` for everything else.
+    Bump = 3,
+}
+
+impl Allocator {
+    pub const ALL: [Allocator; 4] = [
+        Allocator::System,
+        Allocator::Jemalloc,
+        Allocator::Mimalloc,
+        Allocator::Bump,
+    ];
+
+    /// The name used on the command line, in tables and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Allocator::System => "system",
+            Allocator::Jemalloc => "jemalloc",
+            Allocator::Mimalloc => "mimalloc",
+            Allocator::Bump => "bump",
+        }
+    }
+
+    /// The allocator named `name`, as [`Allocator::name`] spells it.
+    pub fn from_name(name: &str) -> Option<Allocator> {
+        Allocator::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
 /// A region of the address space: where an address lives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Region {
@@ -222,6 +263,9 @@ pub struct Trace {
     /// still allocated then are not known to be leaks.
     #[serde(default)]
     pub stopped: bool,
+    /// The global allocator the run's blocks came from.
+    #[serde(default)]
+    pub allocator: Allocator,
 }
 
 /// What a run could not keep, and the room it had.

@@ -173,6 +173,7 @@ mod tests {
             loss: Loss::default(),
             panic: None,
             stopped: false,
+            allocator: Default::default(),
         };
         let names = Names::new(&trace);
         let events: Vec<_> = (0..5).map(|i| names.event(i).unwrap()).collect();
