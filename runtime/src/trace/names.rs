@@ -201,6 +201,7 @@ mod tests {
             loss: Loss::default(),
             panic: None,
             stopped: false,
+            allocator: Default::default(),
         };
         trace.locals[1].region = Region::Heap;
         let names = Names::new(&trace);
