@@ -454,3 +454,25 @@ fn a_non_utf8_locale_gets_plain_ascii() {
     assert!(text.is_ascii(), "{text}");
     assert!(text.contains("+- H1 "), "{text}");
 }
+
+#[test]
+fn diagrams_never_panic_however_narrow() {
+    // The CLI draws pictures at least 60 wide, but the renderer is a library
+    // function: a lesson laid out side by side, or a caller of its own, may
+    // give it any width. Found by the lesson fuzzer at width 40 once links
+    // took lanes right of the heap: a subtraction overflowed.
+    for scenario in SCENARIOS {
+        let trace = run(scenario.id);
+        let names = Names::new(&trace);
+        for width in 0..=60 {
+            for ascii in [false, true] {
+                let settings = Settings {
+                    width,
+                    addresses: AddressMode::Symbolic,
+                    ascii,
+                };
+                let _ = diagram::diagrams(&trace, &names, settings);
+            }
+        }
+    }
+}

@@ -121,10 +121,12 @@ pub fn heading(trace: &Trace, snapshot: &Snapshot, settings: Settings) -> String
         .join("\n")
 }
 
-/// One diagram, as lines no wider than the settings' width.
+/// One diagram, as lines no wider than the settings' width, or than
+/// [`super::NARROWEST`] when the width is less: narrower, the panels and
+/// lanes have no room (the CLI never asks for less).
 pub fn draw(trace: &Trace, names: &Names, snapshot: &Snapshot, settings: Settings) -> Vec<String> {
     let glyphs = Glyphs::new(settings.ascii);
-    let width = usize::from(settings.width);
+    let width = usize::from(settings.width.max(super::NARROWEST));
     // Lay out with room for one arrow lane, then again if more are needed;
     // links between blocks take one lane each per target, right of the heap.
     let mut lanes = 1;
@@ -177,7 +179,7 @@ impl Layout {
 
     /// The heap panel's right border.
     fn right_border(&self) -> usize {
-        self.right_start + self.right - 1
+        (self.right_start + self.right).saturating_sub(1)
     }
 
     /// The column of link lane `lane`, 0 nearest the heap.
@@ -274,7 +276,7 @@ impl Picture {
                     show(mode, names.slot(local.address), local.address),
                     local.size
                 );
-                let used = canvas.text(row, 4, &place, inner - 2, Style::Dim, glyphs);
+                let used = canvas.text(row, 4, &place, inner.saturating_sub(2), Style::Dim, glyphs);
                 if let Some((text, style)) = slot_state(slot.state, local, snapshot, settings) {
                     // Beside the address when it fits, else on a line of its own.
                     let beside = 4 + used;
@@ -283,7 +285,7 @@ impl Picture {
                         canvas.text(row, beside, &text_beside, inner + 2 - beside, style, glyphs);
                     } else {
                         row += 1;
-                        canvas.text(row, 4, &text, inner - 2, style, glyphs);
+                        canvas.text(row, 4, &text, inner.saturating_sub(2), style, glyphs);
                     }
                 }
                 row += 1;
